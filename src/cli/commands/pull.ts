@@ -1,0 +1,54 @@
+import { Args, Flags } from '@oclif/core';
+import { GsyncCommand } from '../baseCommand.js';
+
+export default class Pull extends GsyncCommand {
+  static override summary = 'Mirror a remote directory (or one file) into a local directory over SSH.';
+  static override description = `<alias> is a Host in ~/.ssh/config (or user@host). Without local-dir the
+destination is ./<basename of remote-path>. Run the same command again to bring the copy up to
+date: files with the same size and mtime are not sent again.`;
+  static override examples = ['<%= config.bin %> pull gpu-box:runs/exp1', '<%= config.bin %> pull gpu-box:runs/exp1/ckpt.pt ./checkpoints'];
+
+  static override args = {
+    source: Args.string({ description: '<alias>:<remote-path>', required: true }),
+    localDir: Args.string({ description: 'local destination directory', required: false }),
+  };
+
+  static override flags = {
+    'ssh-config': Flags.string({ char: 'F', description: 'ssh config file to read instead of ~/.ssh/config' }),
+    connections: Flags.integer({ description: 'SSH connections used for transfers (1 for single-socket proxies)', min: 1, max: 64 }),
+    verbose: Flags.boolean({ char: 'v', description: 'print each file as it arrives' }),
+    quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Pull);
+    // Loaded here, not at the top: ssh2, SQLite and piscina cost ~90 ms that --help should not pay.
+    const { runPull } = await import('../../pipeline/runPull.js');
+    const { plainSink } = await import('../render/plain.js');
+    const abort = new AbortController();
+    const interrupt = (): void => abort.abort();
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    try {
+      const summary = await runPull(
+        {
+          source: args.source,
+          ...(args.localDir === undefined ? {} : { localDir: args.localDir }),
+          ...(flags['ssh-config'] === undefined ? {} : { configFile: flags['ssh-config'] }),
+          ...(flags.connections === undefined ? {} : { connections: flags.connections }),
+          signal: abort.signal,
+        },
+        plainSink({
+          verbose: flags.verbose,
+          quiet: flags.quiet,
+          out: (line) => process.stdout.write(`${line}\n`),
+          err: (line) => process.stderr.write(`${line}\n`),
+        }),
+      );
+      process.exitCode = summary.exitCode;
+    } finally {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+    }
+  }
+}

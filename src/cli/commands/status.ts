@@ -1,0 +1,22 @@
+import { Args, Flags } from '@oclif/core';
+import { GsyncCommand } from '../baseCommand.js';
+
+export default class Status extends GsyncCommand {
+  static override summary = 'Show what the state file of a destination knows: the last runs and their problems.';
+  static override args = {
+    localDir: Args.string({ description: 'the destination directory of earlier pulls', default: '.' }),
+  };
+  static override flags = {
+    runs: Flags.integer({ description: 'how many runs to show', default: 10, min: 1 }),
+    json: Flags.boolean({ description: 'print JSON instead of text' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Status);
+    const { readStatus } = await import('../../pipeline/readStatus.js');
+    const { statusLines } = await import('../render/status.js');
+    const runs = readStatus(args.localDir, flags.runs);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
+    else for (const line of statusLines(runs)) process.stdout.write(`${line}\n`);
+  }
+}

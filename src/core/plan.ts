@@ -1,0 +1,70 @@
+import type { Action, DirInput, DirPlan, DirRef, LocalEntry, ManifestRow, RemoteEntry } from './types.js';
+import { joinRelative } from './names.js';
+import { localModeOf } from './modes.js';
+
+/**
+ * Decides what to do in one directory. Pure: it sees the remote listing, the local listing and
+ * the state file's rows for this directory, and touches nothing. Entries that exist only locally
+ * are left alone (deletion is a later, guarded feature).
+ */
+export function planDir(input: DirInput): DirPlan {
+  const local = new Map<string, LocalEntry>(input.local.map((e) => [e.name, e]));
+  const state = new Map<string, ManifestRow>(input.state.map((r) => [r.path, r]));
+  const actions: Action[] = [];
+  const subdirs: DirRef[] = [];
+
+  for (const remote of input.remote) {
+    const path = joinRelative(input.path, remote.name);
+    const action = planEntry(path, remote, local.get(remote.name), state.get(path));
+    if (action) actions.push(action);
+    if (remote.kind === 'dir') subdirs.push({ path, attrs: { mtime: remote.mtime, mode: remote.mode } });
+  }
+  return input.self ? { path: input.path, actions, subdirs, attrs: input.self } : { path: input.path, actions, subdirs };
+}
+
+/** The action for one remote entry, or undefined when a directory is already there. */
+function planEntry(path: string, remote: RemoteEntry, local: LocalEntry | undefined, known: ManifestRow | undefined): Action | undefined {
+  switch (remote.kind) {
+    case 'dir':
+      if (local?.kind === 'dir') return undefined;
+      // A local file or symlink where the remote has a directory is replaced, as rsync does.
+      return { type: 'mkdir', path, replace: local !== undefined };
+    case 'file':
+      if (local?.kind === 'dir') return conflict(path, 'a local directory stands where the remote has a file');
+      if (local?.kind === 'file' && sameContentStamp(local, remote)) {
+        const settled = isRecorded(known, remote) && local.mode === localModeOf(remote.mode);
+        return settled ? { type: 'skip', path, entry: remote } : { type: 'adopt', path, entry: remote };
+      }
+      return { type: 'fetch', path, entry: remote };
+    case 'symlink': {
+      const target = remote.linkTarget ?? '';
+      if (local?.kind === 'dir') return conflict(path, 'a local directory stands where the remote has a symlink');
+      if (local?.kind === 'symlink' && local.linkTarget === target) {
+        return isRecorded(known, remote) ? { type: 'skip', path, entry: remote } : { type: 'adopt', path, entry: remote };
+      }
+      return { type: 'symlink', path, target, entry: remote };
+    }
+    case 'other':
+      return { type: 'unsupported', path, entry: remote };
+  }
+}
+
+/** rsync's quick check: same size and same mtime (whole seconds) means same content. */
+function sameContentStamp(local: LocalEntry, remote: RemoteEntry): boolean {
+  return local.size === remote.size && local.mtime === remote.mtime;
+}
+
+function isRecorded(known: ManifestRow | undefined, remote: RemoteEntry): boolean {
+  return (
+    known !== undefined &&
+    known.kind === remote.kind &&
+    known.size === remote.size &&
+    known.mtime === remote.mtime &&
+    known.mode === remote.mode &&
+    known.linkTarget === (remote.linkTarget ?? null)
+  );
+}
+
+function conflict(path: string, reason: string): Action {
+  return { type: 'conflict', path, reason };
+}

@@ -1,0 +1,105 @@
+/** The data that flows between the pipeline's stages. Paths are relative, posix, '' is the root. */
+
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
+
+/** One entry of a remote directory listing, its name already validated. */
+export interface RemoteEntry {
+  readonly name: string;
+  readonly kind: EntryKind;
+  readonly size: number;
+  /** Whole seconds: SFTP v3 carries no finer resolution. */
+  readonly mtime: number;
+  /** Permission bits only (& 0o7777). */
+  readonly mode: number;
+  readonly linkTarget?: string;
+}
+
+/** One entry of the local destination directory (lstat: never followed). */
+export interface LocalEntry {
+  readonly name: string;
+  readonly kind: EntryKind;
+  readonly size: number;
+  readonly mtime: number;
+  readonly mode: number;
+  readonly linkTarget?: string;
+}
+
+/** What the state file remembers of an entry gsync put in place. */
+export interface ManifestRow {
+  readonly path: string;
+  readonly kind: EntryKind;
+  readonly size: number;
+  readonly mtime: number;
+  readonly mode: number;
+  readonly linkTarget: string | null;
+}
+
+/** A directory as both sides and the state file see it: the planner's whole input for it. */
+export interface DirInput {
+  readonly path: string;
+  readonly remote: readonly RemoteEntry[];
+  readonly local: readonly LocalEntry[];
+  readonly state: readonly ManifestRow[];
+  /** The remote directory's own attributes; absent when they must not be applied (root of a single-file pull, a listing that failed). */
+  readonly self?: DirAttrs;
+}
+
+export type Action =
+  | { readonly type: 'mkdir'; readonly path: string; readonly replace: boolean }
+  | { readonly type: 'fetch'; readonly path: string; readonly entry: RemoteEntry }
+  | { readonly type: 'symlink'; readonly path: string; readonly target: string; readonly entry: RemoteEntry }
+  | { readonly type: 'skip'; readonly path: string; readonly entry: RemoteEntry }
+  /** Content already in place (same size and mtime): fix its mode if it differs and record it. */
+  | { readonly type: 'adopt'; readonly path: string; readonly entry: RemoteEntry }
+  | { readonly type: 'conflict'; readonly path: string; readonly reason: string }
+  | { readonly type: 'unsupported'; readonly path: string; readonly entry: RemoteEntry };
+
+export interface DirAttrs {
+  readonly mtime: number;
+  readonly mode: number;
+}
+
+/** A directory to pull, with the attributes its parent's listing gave it. */
+export interface DirRef {
+  readonly path: string;
+  readonly attrs: DirAttrs | undefined;
+}
+
+/** Everything to do for one directory; its own mtime/mode are applied after its subtree is done. */
+export interface DirPlan {
+  readonly path: string;
+  readonly actions: readonly Action[];
+  /** Subdirectories to descend into, in listing order. */
+  readonly subdirs: readonly DirRef[];
+  readonly attrs?: DirAttrs;
+}
+
+/** A per-path failure: data, not an exception, so the rest of the run goes on. */
+export interface Problem {
+  readonly path: string;
+  readonly stage: 'scan' | 'plan' | 'transfer' | 'commit';
+  readonly code: ProblemCode;
+  readonly message: string;
+}
+
+export type ProblemCode =
+  | 'permission-denied'
+  | 'not-found'
+  | 'vanished'
+  | 'changed'
+  | 'unsafe-name'
+  | 'conflict'
+  | 'io';
+
+export interface RunSummary {
+  readonly runId: number;
+  readonly filesTransferred: number;
+  readonly bytesTransferred: number;
+  readonly filesSkipped: number;
+  readonly bytesSkipped: number;
+  readonly dirs: number;
+  readonly symlinks: number;
+  readonly problems: readonly Problem[];
+  readonly durationMs: number;
+  readonly exitCode: number;
+}

@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process';
+import { open } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+let syncfsWorks = true;
+
+/**
+ * Makes many files durable at once. Durability costs per call, not per byte: 20,000 fdatasyncs
+ * took 5.1 s on the project machine, one syncfs (`sync -f`) after the batch 0.1 s. Node has no
+ * syncfs, so coreutils' `sync -f` runs it; where that fails, each file is fdatasync'd.
+ */
+export async function makeDurable(files: readonly string[], onFilesystemOf: string): Promise<void> {
+  if (files.length === 0) return;
+  if (files.length > 1 && syncfsWorks) {
+    try {
+      await run('sync', ['-f', onFilesystemOf]);
+      return;
+    } catch {
+      syncfsWorks = false;
+    }
+  }
+  await Promise.all(files.map(fdatasyncFile));
+}
+
+async function fdatasyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Makes renames into these directories durable: one fsync per directory per batch. */
+export async function syncDirectories(dirs: Iterable<string>): Promise<void> {
+  await Promise.all(
+    [...new Set(dirs)].map(async (dir) => {
+      const handle = await open(dir, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }),
+  );
+}

@@ -1,0 +1,175 @@
+import { chmod, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import type { SFTPWrapper } from 'ssh2';
+import { localModeOf } from '../core/modes.js';
+import { planDir } from '../core/plan.js';
+import type { Action, DirAttrs, DirInput, DirRef, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
+import { GsyncError } from '../errors/GsyncError.js';
+import type { Committer } from '../local/atomic.js';
+import type { Destination } from '../local/paths.js';
+import { STATE_DIR_NAME } from '../local/paths.js';
+import { listLocalDir } from '../local/scan.js';
+import { listRemoteDir, remotePathOf } from '../remote/scan.js';
+import type { StateStore } from '../state/store.js';
+import { batchFiles } from '../transfer/batch.js';
+import type { TransferPool } from '../transfer/pool.js';
+import type { FileResult, FileTask } from '../transfer/protocol.js';
+import type { DirCompletion } from './dirCompletion.js';
+import type { Tally } from './tally.js';
+
+/** Everything one directory's pull needs; shared by all directories of a run. */
+export interface PullContext {
+  readonly sftp: SFTPWrapper;
+  /** The server-side path the relative paths hang from. */
+  readonly remoteRoot: string;
+  /** Single-file pull: the root listing is just this entry, and the root itself is not ours. */
+  readonly only: RemoteEntry | undefined;
+  readonly rootAttrs: { readonly mtime: number; readonly mode: number } | undefined;
+  readonly destination: Destination;
+  readonly store: StateStore;
+  readonly runId: number;
+  readonly committer: Committer;
+  readonly transfers: () => TransferPool;
+  readonly completion: DirCompletion;
+  readonly tally: Tally;
+  readonly notice: (path: string, message: string) => void;
+  readonly fileDone: (path: string, bytes: number) => void;
+  readonly partialPath: () => string;
+}
+
+/** Lists, plans and carries out one directory; returns the subdirectories to descend into. */
+export async function pullDir(ctx: PullContext, ref: DirRef): Promise<readonly DirRef[]> {
+  const dir = ref.path;
+  const input = await gather(ctx, ref);
+  const plan = planDir(input);
+  ctx.completion.opened(dir, plan.subdirs.length, plan.attrs);
+  ctx.tally.dirs++;
+
+  const fetches: Array<Extract<Action, { type: 'fetch' }>> = [];
+  const adopted: ManifestRow[] = [];
+  const placing: Array<Promise<void>> = [];
+  for (const action of plan.actions) {
+    switch (action.type) {
+      case 'mkdir':
+        await makeDir(ctx.destination.pathOf(action.path), action.replace);
+        break;
+      case 'fetch':
+        fetches.push(action);
+        break;
+      case 'symlink':
+        placing.push(placeSymlink(ctx, action.path, action.target, action.entry));
+        break;
+      case 'adopt':
+        if (action.entry.kind === 'file') await chmod(ctx.destination.pathOf(action.path), localModeOf(action.entry.mode));
+        adopted.push(rowOf(action.path, action.entry));
+        countSkipped(ctx.tally, action.entry);
+        break;
+      case 'skip':
+        countSkipped(ctx.tally, action.entry);
+        break;
+      case 'conflict':
+        ctx.tally.problem({ path: action.path, stage: 'plan', code: 'conflict', message: action.reason });
+        break;
+      case 'unsupported':
+        ctx.notice(action.path, 'skipping non-regular file');
+        break;
+    }
+  }
+  ctx.store.recordEntries(adopted, ctx.runId);
+  placing.push(...fetchAll(ctx, fetches));
+  await Promise.all(placing);
+  return plan.subdirs;
+}
+
+async function gather(ctx: PullContext, ref: DirRef): Promise<DirInput> {
+  const dir = ref.path;
+  const local = await listLocalDir(ctx.destination.pathOf(dir), dir === '' ? STATE_DIR_NAME : undefined).catch((error: unknown) => {
+    const errno = error as NodeJS.ErrnoException;
+    throw new GsyncError('local-io', `cannot list local directory ${ctx.destination.pathOf(dir)}: ${errno.code ?? errno.message}`, {
+      hint: 'check permissions on the destination',
+      cause: error,
+    });
+  });
+  const state = ctx.store.manifestIn(dir);
+  if (dir === '' && ctx.only) {
+    const name = ctx.only.name;
+    return { path: dir, remote: [ctx.only], local: local.filter((e) => e.name === name), state };
+  }
+  const listing = await listRemoteDir(ctx.sftp, ctx.remoteRoot, dir);
+  for (const problem of listing.problems) ctx.tally.problem(problem);
+  // A directory we could not list keeps a writable mode, so the next run can still fill it.
+  const listedWhole = !listing.problems.some((p) => p.path === dir);
+  const base = { path: dir, remote: listing.entries, local, state };
+  return listedWhole && ref.attrs ? { ...base, self: ref.attrs } : base;
+}
+
+async function makeDir(path: string, replace: boolean): Promise<void> {
+  if (replace) await rm(path, { force: true });
+  await mkdir(path, { mode: 0o755 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+}
+
+/** Symlinks are made in the partial dir and renamed into place like files: replacing one is atomic. */
+async function placeSymlink(ctx: PullContext, path: string, target: string, entry: RemoteEntry): Promise<void> {
+  const partial = ctx.partialPath();
+  await symlink(target, partial);
+  await lutimes(partial, entry.mtime, entry.mtime);
+  const problem = await ctx.committer.commit({ partialPath: partial, row: rowOf(path, entry) });
+  if (problem) ctx.tally.problem(problem);
+  else ctx.tally.symlinks++;
+}
+
+function fetchAll(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { type: 'fetch' }>>): Array<Promise<void>> {
+  if (fetches.length === 0) return [];
+  const entries = new Map<string, RemoteEntry>(fetches.map((f) => [f.path, f.entry]));
+  const files: FileTask[] = fetches.map(({ path, entry }) => ({
+    path,
+    remotePath: remotePathOf(ctx.remoteRoot, ctx.only ? entry.name : path),
+    partialPath: ctx.partialPath(),
+    size: entry.size,
+    mtime: entry.mtime,
+    mode: entry.mode,
+  }));
+  const partials = new Map(files.map((f) => [f.path, f.partialPath]));
+  return batchFiles(files).map(async (batch) => {
+    const result = await ctx.transfers().run({ kind: 'fetch', files: batch });
+    await Promise.all(result.files.map((file) => settle(ctx, file, entries, partials)));
+    if (result.kind === 'fatal') {
+      const { kind, message, hint } = result.error;
+      throw new GsyncError(kind, message, hint === undefined ? {} : { hint });
+    }
+  });
+}
+
+async function settle(ctx: PullContext, file: FileResult, entries: Map<string, RemoteEntry>, partials: Map<string, string>): Promise<void> {
+  const partialPath = partials.get(file.path) ?? '';
+  const entry = entries.get(file.path);
+  if (file.kind === 'failed' || !entry) {
+    await rm(partialPath, { force: true });
+    if (file.kind === 'failed') ctx.tally.problem({ path: file.path, stage: 'transfer', code: file.code, message: file.message });
+    return;
+  }
+  const problem: Problem | undefined = await ctx.committer.commit({ partialPath, row: rowOf(file.path, entry) });
+  if (problem) {
+    ctx.tally.problem(problem);
+    return;
+  }
+  ctx.tally.filesTransferred++;
+  ctx.tally.bytesTransferred += file.bytes;
+  ctx.fileDone(file.path, file.bytes);
+}
+
+function rowOf(path: string, entry: RemoteEntry): ManifestRow {
+  return { path, kind: entry.kind, size: entry.size, mtime: entry.mtime, mode: entry.mode, linkTarget: entry.linkTarget ?? null };
+}
+
+function countSkipped(tally: Tally, entry: RemoteEntry): void {
+  tally.filesSkipped++;
+  tally.bytesSkipped += entry.size;
+}
+
+/** Applies a finished directory's remote mtime and mode (setuid/setgid/sticky dropped). */
+export async function applyDirAttrs(path: string, attrs: DirAttrs): Promise<void> {
+  await chmod(path, localModeOf(attrs.mode));
+  await utimes(path, attrs.mtime, attrs.mtime);
+}

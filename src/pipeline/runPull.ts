@@ -1,0 +1,162 @@
+import { join, resolve } from 'node:path';
+import { defaultLocalName, parseTarget } from '../core/target.js';
+import type { DirRef, RunSummary } from '../core/types.js';
+import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
+import { GsyncError } from '../errors/GsyncError.js';
+import { Committer } from '../local/atomic.js';
+import { acquireLock } from '../local/lock.js';
+import type { Destination } from '../local/paths.js';
+import type { ConnectSpec } from '../ssh/spec.js';
+import { resolveConnectSpec } from '../ssh/config.js';
+import { openSession, type Session } from '../ssh/connect.js';
+import { StateStore } from '../state/store.js';
+import { runQueue } from '../schedule/queue.js';
+import { TransferPool, defaultConnections } from '../transfer/pool.js';
+import { prepareDestination, sweepPartials } from './destination.js';
+import { DirCompletion } from './dirCompletion.js';
+import type { EventSink } from './events.js';
+import { applyDirAttrs, pullDir, type PullContext } from './pullDir.js';
+import { resolveRemoteRoot, type RemoteRoot } from './remoteRoot.js';
+import { Tally } from './tally.js';
+
+/** What `gsync pull` was asked to do. */
+export interface PullRequest {
+  /** `<alias>:<remote-path>` as typed. */
+  readonly source: string;
+  readonly localDir?: string;
+  readonly configFile?: string;
+  readonly connections?: number;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Aborting stops new work, keeps what is in place, and ends the run with exit 20. */
+  readonly signal?: AbortSignal;
+}
+
+/** Directories worked on at once: enough to keep listings and transfers overlapping. */
+const DIRS_AT_ONCE = 8;
+
+/**
+ * Pulls a remote tree (or one file) into a local directory:
+ * resolve → connect → stat the root → lock the destination → walk directories (list both
+ * sides, plan, transfer through the workers, commit in groups) → record the run.
+ * Whole-run failures throw a GsyncError; per-path failures end up in the summary.
+ */
+export async function runPull(request: PullRequest, sink: EventSink): Promise<RunSummary> {
+  const started = Date.now();
+  const target = parseTarget(request.source);
+  const env = request.env ?? process.env;
+  const spec = resolveConnectSpec(target, request.configFile === undefined ? { env } : { configFile: request.configFile, env });
+  const session = await openSession(spec);
+  try {
+    const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
+    const destination = await prepareDestination(localDirFor(root, target.path, request.localDir));
+    const lock = await acquireLock(destination.stateDir);
+    try {
+      await sweepPartials(destination);
+      const store = StateStore.open(join(destination.stateDir, 'state.db'));
+      try {
+        const runId = store.startRun(request.source, started);
+        sink.emit({ type: 'start', runId, source: request.source, destination: destination.root });
+        return await walk({ request, sink, session, root, store, runId, started, destination, spec });
+      } finally {
+        store.close();
+      }
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    session.close();
+  }
+}
+
+interface WalkInput {
+  readonly request: PullRequest;
+  readonly sink: EventSink;
+  readonly spec: ConnectSpec;
+  readonly session: Session;
+  readonly root: RemoteRoot;
+  readonly destination: Destination;
+  readonly store: StateStore;
+  readonly runId: number;
+  readonly started: number;
+}
+
+async function walk(input: WalkInput): Promise<RunSummary> {
+  const { request, sink, session, root, store, runId, destination, spec } = input;
+  const tally = new Tally(sink);
+  const committer = new Committer(destination, (rows) => store.recordEntries(rows, runId));
+  let pool: TransferPool | undefined;
+  let partials = 0;
+  const completion = new DirCompletion(async (dir, attrs) => {
+    await applyDirAttrs(destination.pathOf(dir), attrs);
+    if (dir !== '') store.recordEntries([{ path: dir, kind: 'dir', size: 0, mtime: attrs.mtime, mode: attrs.mode, linkTarget: null }], runId);
+  });
+  const ctx: PullContext = {
+    sftp: session.sftp,
+    remoteRoot: root.kind === 'dir' ? root.path : root.dir,
+    only: root.kind === 'file' ? root.entry : undefined,
+    rootAttrs: root.kind === 'dir' ? { mtime: root.mtime, mode: root.mode } : undefined,
+    destination,
+    store,
+    runId,
+    committer,
+    transfers: () => (pool ??= new TransferPool({ spec, hostKey: session.hostKey }, request.connections ?? defaultConnections())),
+    completion,
+    tally,
+    notice: (path, message) => sink.emit({ type: 'notice', path, message }),
+    fileDone: (path, bytes) => sink.emit({ type: 'file', path, bytes }),
+    partialPath: () => join(destination.partialDir, `${runId}-${++partials}`),
+  };
+
+  const stop = new AbortController();
+  const onAbort = (): void => {
+    stop.abort();
+    void pool?.close();
+  };
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  let fatal: unknown;
+  try {
+    const rootRef: DirRef = { path: '', attrs: ctx.rootAttrs };
+    await runQueue(
+      [rootRef],
+      DIRS_AT_ONCE,
+      async (ref, enqueue) => {
+        const subdirs = await pullDir(ctx, ref);
+        for (const sub of subdirs) enqueue(sub);
+        await completion.finished(ref.path);
+      },
+      stop.signal,
+    );
+  } catch (error) {
+    fatal = stop.signal.aborted ? undefined : error;
+  } finally {
+    request.signal?.removeEventListener('abort', onAbort);
+    await committer.flush().catch((error: unknown) => (fatal ??= error));
+    await pool?.close();
+  }
+
+  const interrupted = stop.signal.aborted;
+  const fatalCode = fatal instanceof GsyncError ? fatal.exitCode : fatal ? ExitCode.localIo : undefined;
+  const exitCode = worstExitCode([tally.problemsExitCode(), ...(interrupted ? [ExitCode.interrupted] : []), ...(fatalCode ? [fatalCode] : [])]);
+  const summary = tally.summary(runId, Date.now() - input.started, exitCode);
+  const message = fatal instanceof Error ? fatal.message : interrupted ? 'interrupted' : undefined;
+  store.finishRun(summary, Date.now(), message);
+  if (fatal) throw fatal;
+  if (interrupted) {
+    throw new GsyncError('interrupted', 'interrupted: finished files are in place and recorded', { hint: 'run the same command again to continue' });
+  }
+  sink.emit({ type: 'done', summary });
+  return summary;
+}
+
+/** Where the pull lands: local-dir if given; else ./<basename> for a tree, . for a single file. */
+function localDirFor(root: RemoteRoot, typedPath: string, localDir: string | undefined): string {
+  if (localDir !== undefined) return localDir;
+  if (root.kind === 'file') return resolve('.');
+  const name = defaultLocalName(typedPath);
+  if (!name) {
+    throw new GsyncError('usage', `the remote path ${JSON.stringify(typedPath || '~')} has no name to use for the local directory`, {
+      hint: 'give the local directory explicitly: gsync pull <alias>:<remote-path> <local-dir>',
+    });
+  }
+  return resolve(name);
+}

@@ -1,0 +1,59 @@
+import type { SFTPWrapper } from 'ssh2';
+import { joinRelative, unsafeNameReason } from '../core/names.js';
+import type { Problem, RemoteEntry } from '../core/types.js';
+import { STATE_DIR_NAME } from '../local/paths.js';
+import { isSftpStatus, kindOf, readdir, readlink, sftpProblemCode } from './sftp.js';
+
+/** One remote directory's entries, and the entries that could not be used. */
+export interface RemoteListing {
+  readonly entries: RemoteEntry[];
+  readonly problems: Problem[];
+}
+
+/**
+ * Lists one remote directory (relative path `dir` under `root`). Every name is validated before
+ * use; symlink targets are read concurrently, so a directory costs a few round trips whatever
+ * its size. A directory that cannot be listed is a Problem, not an exception; a broken
+ * connection is thrown.
+ */
+export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string): Promise<RemoteListing> {
+  const problems: Problem[] = [];
+  let raw;
+  try {
+    raw = await readdir(sftp, remotePathOf(root, dir));
+  } catch (error) {
+    if (!isSftpStatus(error)) throw error;
+    return { entries: [], problems: [{ path: dir, stage: 'scan', code: sftpProblemCode(error), message: `cannot list directory: ${error.message}` }] };
+  }
+  const entries = await Promise.all(
+    raw.map(async (item): Promise<RemoteEntry | undefined> => {
+      const name = item.filename;
+      if (name === '.' || name === '..') return undefined;
+      const path = joinRelative(dir, name);
+      const unsafe = unsafeNameReason(name) ?? (dir === '' && name === STATE_DIR_NAME ? `'${STATE_DIR_NAME}' is gsync's own directory` : undefined);
+      if (unsafe) {
+        problems.push({ path, stage: 'scan', code: 'unsafe-name', message: `refused remote name: ${unsafe}` });
+        return undefined;
+      }
+      const { mode, size, mtime } = item.attrs;
+      const kind = kindOf(mode);
+      const entry: RemoteEntry = { name, kind, size: kind === 'file' ? size : 0, mtime, mode: mode & 0o7777 };
+      if (kind !== 'symlink') return entry;
+      try {
+        return { ...entry, linkTarget: await readlink(sftp, remotePathOf(root, path)) };
+      } catch (error) {
+        if (!isSftpStatus(error)) throw error;
+        problems.push({ path, stage: 'scan', code: sftpProblemCode(error), message: `cannot read symlink: ${error.message}` });
+        return undefined;
+      }
+    }),
+  );
+  const kept = entries.filter((e): e is RemoteEntry => e !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { entries: kept, problems };
+}
+
+/** The server-side path of a relative path under the remote root. */
+export function remotePathOf(root: string, relative: string): string {
+  if (relative === '') return root;
+  return root.endsWith('/') ? `${root}${relative}` : `${root}/${relative}`;
+}

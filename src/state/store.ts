@@ -1,0 +1,146 @@
+import Database from 'better-sqlite3';
+import type { EntryKind, ManifestRow, Problem, RunSummary } from '../core/types.js';
+import { parentOf } from '../core/names.js';
+import { migrations } from './schema.js';
+
+/** One past run, as `gsync status` shows it. */
+export interface RunRecord {
+  readonly id: number;
+  readonly source: string;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+  readonly exitCode: number | null;
+  readonly filesTransferred: number;
+  readonly bytesTransferred: number;
+  readonly filesSkipped: number;
+  readonly bytesSkipped: number;
+  readonly message: string | null;
+  readonly problems: readonly Problem[];
+}
+
+interface ManifestDbRow {
+  path: string;
+  kind: string;
+  size: number;
+  mtime: number;
+  mode: number;
+  link_target: string | null;
+}
+
+/**
+ * The state file: the single source of truth for what gsync has put in place. WAL with
+ * synchronous=NORMAL survives kill -9; writes come in batches because one row per transaction is
+ * ten times slower. Only the main thread opens it for writing.
+ */
+export class StateStore {
+  private readonly db: Database.Database;
+  private readonly selectDir: Database.Statement<[string], ManifestDbRow>;
+  private readonly upsert: Database.Statement;
+  private readonly insertProblem: Database.Statement;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.selectDir = db.prepare('SELECT path, kind, size, mtime, mode, link_target FROM manifest WHERE dir = ?');
+    this.upsert = db.prepare(
+      `INSERT INTO manifest (path, dir, kind, size, mtime, mode, link_target, run_id)
+       VALUES (@path, @dir, @kind, @size, @mtime, @mode, @linkTarget, @runId)
+       ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime = excluded.mtime,
+         mode = excluded.mode, link_target = excluded.link_target, run_id = excluded.run_id`,
+    );
+    this.insertProblem = db.prepare(
+      'INSERT INTO problems (run_id, path, stage, code, message) VALUES (?, ?, ?, ?, ?)',
+    );
+  }
+
+  static open(file: string, options: { readonly?: boolean } = {}): StateStore {
+    const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+    }
+    db.pragma('busy_timeout = 2000');
+    return new StateStore(db);
+  }
+
+  startRun(source: string, startedAt: number): number {
+    const result = this.db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)').run(source, startedAt);
+    return Number(result.lastInsertRowid);
+  }
+
+  finishRun(summary: RunSummary, finishedAt: number, message?: string): void {
+    const finish = this.db.prepare(
+      `UPDATE runs SET finished_at = ?, exit_code = ?, files_transferred = ?, bytes_transferred = ?,
+         files_skipped = ?, bytes_skipped = ?, message = ? WHERE id = ?`,
+    );
+    this.db.transaction(() => {
+      finish.run(
+        finishedAt,
+        summary.exitCode,
+        summary.filesTransferred,
+        summary.bytesTransferred,
+        summary.filesSkipped,
+        summary.bytesSkipped,
+        message ?? null,
+        summary.runId,
+      );
+      for (const p of summary.problems) this.insertProblem.run(summary.runId, p.path, p.stage, p.code, p.message);
+    })();
+  }
+
+  /** What the state file knows of the entries directly inside `dir`. */
+  manifestIn(dir: string): ManifestRow[] {
+    return this.selectDir.all(dir).map((row) => ({
+      path: row.path,
+      kind: row.kind as EntryKind,
+      size: row.size,
+      mtime: row.mtime,
+      mode: row.mode,
+      linkTarget: row.link_target,
+    }));
+  }
+
+  /** Records entries now in place, in one transaction. */
+  recordEntries(rows: readonly ManifestRow[], runId: number): void {
+    if (rows.length === 0) return;
+    this.db.transaction(() => {
+      for (const row of rows) {
+        this.upsert.run({ ...row, dir: parentOf(row.path), runId });
+      }
+    })();
+  }
+
+  lastRuns(limit: number): RunRecord[] {
+    const runs = this.db
+      .prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?')
+      .all(limit) as Array<Record<string, number | string | null>>;
+    const problemsOf = this.db.prepare('SELECT path, stage, code, message FROM problems WHERE run_id = ? ORDER BY rowid');
+    return runs.map((r) => ({
+      id: r.id as number,
+      source: r.source as string,
+      startedAt: r.started_at as number,
+      finishedAt: r.finished_at as number | null,
+      exitCode: r.exit_code as number | null,
+      filesTransferred: r.files_transferred as number,
+      bytesTransferred: r.bytes_transferred as number,
+      filesSkipped: r.files_skipped as number,
+      bytesSkipped: r.bytes_skipped as number,
+      message: r.message as string | null,
+      problems: problemsOf.all(r.id) as Problem[],
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const applied = db.pragma('user_version', { simple: true }) as number;
+  for (let version = applied; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version] ?? '');
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,47 @@
+import type { ProblemCode } from '../core/types.js';
+import type { ErrorKind } from '../errors/GsyncError.js';
+import type { ConnectSpec } from '../ssh/spec.js';
+
+/** Given to every worker when the pool starts: how to connect, and the host key to pin. */
+export interface WorkerInit {
+  readonly spec: ConnectSpec;
+  readonly hostKey: Uint8Array;
+}
+
+/** One whole file to copy into its partial path. */
+export interface FileTask {
+  readonly path: string;
+  readonly remotePath: string;
+  readonly partialPath: string;
+  readonly size: number;
+  readonly mtime: number;
+  /** Remote permission bits; the worker applies the local subset. */
+  readonly mode: number;
+}
+
+/** A batch of files for one worker: small files travel together so each costs no extra hop. */
+export interface FetchTask {
+  readonly kind: 'fetch';
+  readonly files: readonly FileTask[];
+}
+
+export type FileResult =
+  | { readonly kind: 'fetched'; readonly path: string; readonly bytes: number }
+  | { readonly kind: 'failed'; readonly path: string; readonly code: ProblemCode; readonly message: string };
+
+/** The worker's answer. `fatal` means its connection or the local disk failed: the run must stop. */
+export type TaskResult =
+  | { readonly kind: 'done'; readonly files: readonly FileResult[] }
+  | {
+      readonly kind: 'fatal';
+      readonly files: readonly FileResult[];
+      readonly error: { readonly kind: ErrorKind; readonly message: string; readonly hint?: string };
+    };
+
+/** Messages cross a thread boundary: check the shape before trusting it. */
+export function isTaskResult(value: unknown): value is TaskResult {
+  const v = value as Partial<TaskResult> | null;
+  if (!v || !Array.isArray(v.files)) return false;
+  if (v.kind === 'done') return true;
+  return v.kind === 'fatal' && typeof v.error?.message === 'string' && typeof v.error.kind === 'string';
+}

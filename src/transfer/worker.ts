@@ -1,0 +1,79 @@
+import { open } from 'node:fs/promises';
+import { workerData } from 'node:worker_threads';
+import { localModeOf } from '../core/modes.js';
+import { GsyncError } from '../errors/GsyncError.js';
+import { readRemoteFile } from '../remote/readLoop.js';
+import { isSftpStatus, sftpProblemCode } from '../remote/sftp.js';
+import { openSession, type Session } from '../ssh/connect.js';
+import type { FetchTask, FileResult, FileTask, TaskResult, WorkerInit } from './protocol.js';
+
+/** Files of one task copied at once: enough to hide per-file round trips, few enough to bound memory. */
+const FILES_AT_ONCE = 8;
+
+/** errno codes that mean the local side failed, whatever the connection is doing. */
+const localErrnos = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EBADF', 'ENOTDIR', 'EISDIR', 'EMFILE', 'ENFILE']);
+
+const init = workerData as WorkerInit;
+let session: Promise<Session> | undefined;
+
+/** This worker's own connection (an ssh2 client cannot cross threads), opened on first use. */
+function connection(): Promise<Session> {
+  if (!session) {
+    const opening = openSession(init.spec, { pinnedHostKey: Buffer.from(init.hostKey) });
+    session = opening;
+    opening.then(
+      (s) => s.onClose(() => (session = undefined)),
+      () => (session = undefined),
+    );
+  }
+  return session;
+}
+
+/** Copies each file of the task into its partial path; per-file refusals are results, a broken link ends the task. */
+export default async function fetchFiles(task: FetchTask): Promise<TaskResult> {
+  const files: FileResult[] = [];
+  let queue = 0;
+  try {
+    const { sftp } = await connection();
+    const lane = async (): Promise<void> => {
+      for (let i = queue++; i < task.files.length; i = queue++) {
+        const file = task.files[i];
+        if (file) files.push(await fetchOne(sftp, file));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, task.files.length) }, lane));
+    return { kind: 'done', files };
+  } catch (error) {
+    return { kind: 'fatal', files, error: describe(error) };
+  }
+}
+
+async function fetchOne(sftp: Session['sftp'], file: FileTask): Promise<FileResult> {
+  const out = await open(file.partialPath, 'w', 0o600);
+  try {
+    const outcome = await readRemoteFile(sftp, file.remotePath, out, file);
+    if (outcome.status === 'changed') {
+      return { kind: 'failed', path: file.path, code: 'changed', message: `not copied: ${outcome.reason}` };
+    }
+    // Attributes go through the descriptor: the final path is never touched before the rename.
+    await out.utimes(file.mtime, file.mtime);
+    await out.chmod(localModeOf(file.mode));
+    return { kind: 'fetched', path: file.path, bytes: outcome.bytes };
+  } catch (error) {
+    if (isSftpStatus(error)) {
+      return { kind: 'failed', path: file.path, code: sftpProblemCode(error), message: `cannot read: ${error.message}` };
+    }
+    throw error;
+  } finally {
+    await out.close();
+  }
+}
+
+function describe(error: unknown): { kind: GsyncError['kind']; message: string; hint?: string } {
+  if (error instanceof GsyncError) return error.hint ? { kind: error.kind, message: error.message, hint: error.hint } : { kind: error.kind, message: error.message };
+  const errno = error as NodeJS.ErrnoException;
+  if (errno.code && localErrnos.has(errno.code)) {
+    return { kind: 'local-io', message: `cannot write the destination: ${errno.code}${errno.path ? ` (${errno.path})` : ''}`, hint: 'check free space and permissions on the destination' };
+  }
+  return { kind: 'network', message: `transfer connection failed: ${errno.message}`, hint: 'run the same command again: finished files are kept' };
+}
