@@ -23,7 +23,6 @@ export function plural(n: number, word: string): string {
  * control character can move the cursor or rewrite what the user sees.
  */
 export function printable(text: string, max = 300): string {
-  // eslint-disable-next-line no-control-regex
   const escaped = JSON.stringify(text).slice(1, -1).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }

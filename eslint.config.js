@@ -1,0 +1,34 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'oclif.manifest.json', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The planner and its types are pure: no file system, network, SQLite or workers.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:fs', 'node:fs/*', 'fs', 'node:net', 'node:child_process', 'node:worker_threads'], message: 'src/core is pure: do I/O at the edges' },
+            { group: ['ssh2', 'better-sqlite3', 'piscina'], message: 'src/core is pure: do I/O at the edges' },
+            { group: ['../local/*', '../remote/*', '../ssh/*', '../state/*', '../transfer/*', '../pipeline/*'], message: 'src/core depends on nothing but itself and errors' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['bin/*.js'],
+    languageOptions: { globals: { process: 'readonly' } },
+  },
+);

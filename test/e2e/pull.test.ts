@@ -1,0 +1,183 @@
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { runGsync } from '../support/runGsync.js';
+import { makeTempDir, removeTempDir } from '../support/tmp.js';
+import { dir, file, readTree, symlink, writeTree } from '../support/trees.js';
+
+/** A small training run: every kind of entry the first version must carry across. */
+const trainingRun = {
+  'config.json': file('{"lr": 0.001, "epochs": 3}\n', { mode: 0o644, mtime: 1_700_000_000 }),
+  checkpoints: dir(
+    {
+      'step-100.pt': file(64 * 1024 * 1024, { mode: 0o600, mtime: 1_700_000_100 }),
+      'step-200.pt': file(3 * 1024 * 1024 + 17, { mode: 0o640, mtime: 1_700_000_200 }),
+      'latest.pt': symlink('step-200.pt'),
+    },
+    { mode: 0o750, mtime: 1_700_000_300 },
+  ),
+  logs: dir({ 'train log ü.txt': file('epoch 1 loss 0.9\n'.repeat(200), { mtime: 1_700_000_400 }), 'empty.log': file('') }, { mtime: 1_700_000_500 }),
+  deep: dir({ a: dir({ b: dir({ c: dir({ 'leaf.bin': file(4097, { mode: 0o755 }) }) }) }) }),
+  'empty dir': dir({}, { mode: 0o700, mtime: 1_700_000_600 }),
+};
+
+let sshd: Sshd;
+const temps: string[] = [];
+
+beforeAll(async () => {
+  sshd = await startSshd();
+});
+afterAll(async () => {
+  await sshd.stop();
+});
+afterEach(async () => {
+  await Promise.all(temps.splice(0).map(removeTempDir));
+});
+
+async function tempDir(): Promise<string> {
+  const path = await makeTempDir('gsync-e2e-local-');
+  temps.push(path);
+  return path;
+}
+
+async function remoteTree(name: string, spec: Parameters<typeof writeTree>[1]): Promise<string> {
+  const root = join(sshd.dataDir, name);
+  await writeTree(root, spec, { owner: sshd.user });
+  return root;
+}
+
+async function statusOf(localDir: string): Promise<{ runs: Array<{ bytesTransferred: number; filesTransferred: number; filesSkipped: number; exitCode: number }> }> {
+  const result = await runGsync(['status', '--json', localDir], { env: sshd.env });
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as never;
+}
+
+function withoutStackTrace(text: string): void {
+  expect(text).not.toMatch(/^\s+at /m);
+}
+
+describe('gsync pull', () => {
+  it('mirrors a tree byte for byte with modes and mtimes, and a second run sends nothing', async () => {
+    const remote = await remoteTree('run1', trainingRun);
+    const local = join(await tempDir(), 'mirror');
+
+    const first = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^6 files transferred \(67\.0 MiB\), 0 up to date \(0 B\), 1 symlink in /);
+
+    const want = await readTree(remote);
+    expect(await readTree(local)).toEqual(want);
+    const [remoteRoot, localRoot] = await Promise.all([stat(remote), stat(local)]);
+    expect(localRoot.mode & 0o7777).toBe(remoteRoot.mode & 0o7777);
+    expect(Math.floor(localRoot.mtimeMs / 1000)).toBe(Math.floor(remoteRoot.mtimeMs / 1000));
+    expect(await readdir(join(local, '.gsync', 'partial'))).toEqual([]);
+
+    const second = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    expect(second.code, second.stderr).toBe(0);
+    const { runs } = await statusOf(local);
+    expect(runs).toHaveLength(2);
+    expect(runs[0]).toMatchObject({ bytesTransferred: 0, filesTransferred: 0, exitCode: 0 });
+    expect(runs[0]?.filesSkipped).toBe(7); // 6 files and the symlink
+    expect(runs[1]?.bytesTransferred).toBe([...want.values()].reduce((sum, e) => sum + (e.kind === 'file' ? (e.size ?? 0) : 0), 0));
+    expect(await readTree(local)).toEqual(want);
+  });
+
+  it('lands in ./<basename> without a local-dir, and fetches only what changed', async () => {
+    const remote = await remoteTree('named-run', { 'a.txt': file('one'), 'b.txt': file('two', { mtime: 1_600_000_000 }) });
+    const cwd = await tempDir();
+    const first = await runGsync(['pull', `${sshd.alias}:${remote}/`], { env: sshd.env, cwd });
+    expect(first.code, first.stderr).toBe(0);
+    const local = join(cwd, 'named-run');
+    expect(await readTree(local)).toEqual(await readTree(remote));
+
+    await writeTree(remote, { 'b.txt': file('two, longer', { mtime: 1_600_000_100 }) }, { owner: sshd.user });
+    const second = await runGsync(['pull', `${sshd.alias}:${remote}`], { env: sshd.env, cwd });
+    expect(second.code, second.stderr).toBe(0);
+    expect(await readTree(local)).toEqual(await readTree(remote));
+    const { runs } = await statusOf(local);
+    expect(runs[0]).toMatchObject({ filesTransferred: 1, bytesTransferred: 'two, longer'.length, filesSkipped: 1 });
+  });
+
+  it('pulls a single file into local-dir', async () => {
+    const remote = await remoteTree('single', { 'metrics.json': file('{"acc": 0.93}', { mode: 0o640, mtime: 1_650_000_000 }), 'other.bin': file(1000) });
+    const local = await tempDir();
+    const result = await runGsync(['pull', `${sshd.alias}:${remote}/metrics.json`, local], { env: sshd.env });
+    expect(result.code, result.stderr).toBe(0);
+    const tree = await readTree(local);
+    expect([...tree.keys()]).toEqual(['metrics.json']);
+    expect(tree.get('metrics.json')).toEqual((await readTree(remote)).get('metrics.json'));
+  });
+
+  it('reports an unreadable file by path, brings everything else, and exits 23', async () => {
+    const remote = await remoteTree('unreadable', {
+      'ok.txt': file('fine'),
+      'secret.bin': file(2048, { mode: 0o000 }),
+      sub: dir({ 'also-ok.txt': file('fine too') }),
+    });
+    const local = await tempDir();
+    const result = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    expect(result.code).toBe(23);
+    expect(result.stderr).toMatch(/secret\.bin: cannot read: Permission denied/);
+    withoutStackTrace(result.stderr);
+    const want = await readTree(remote);
+    want.delete('secret.bin');
+    expect(await readTree(local)).toEqual(want);
+    expect(await readdir(join(local, '.gsync', 'partial'))).toEqual([]);
+  });
+
+  it('refuses a local-dir that is a file, with exit 3 and a hint', async () => {
+    const remote = await remoteTree('to-a-file', { 'a.txt': file('x') });
+    const parent = await tempDir();
+    const target = join(parent, 'not-a-dir');
+    await writeFile(target, 'mine');
+    const result = await runGsync(['pull', `${sshd.alias}:${remote}`, target], { env: sshd.env });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/is not a directory\n\s+hint: /);
+    withoutStackTrace(result.stderr);
+  });
+
+  it('says a missing remote path does not exist, with exit 3', async () => {
+    const local = await tempDir();
+    const result = await runGsync(['pull', `${sshd.alias}:${sshd.dataDir}/no-such-dir`, local], { env: sshd.env });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/no-such-dir does not exist\n\s+hint: /);
+    withoutStackTrace(result.stderr);
+  });
+
+  it('rejects an unknown alias and a missing colon as usage errors (exit 1)', async () => {
+    const local = await tempDir();
+    const unknown = await runGsync(['pull', 'no-such-alias-gsync.invalid:data', local], { env: sshd.env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown host alias 'no-such-alias-gsync\.invalid'/);
+    withoutStackTrace(unknown.stderr);
+
+    const noColon = await runGsync(['pull', 'gsync-test', local], { env: sshd.env });
+    expect(noColon.code).toBe(1);
+    expect(noColon.stderr).toMatch(/expected <alias>:<remote-path>/);
+    expect(noColon.stderr.trim().split('\n')).toHaveLength(2);
+  });
+
+  it('refuses a host whose key is not in known_hosts (exit 5), and one whose key changed', async () => {
+    const remote = await remoteTree('hostkey', { 'a.txt': file('x') });
+    const dir = await tempDir();
+    const config = join(dir, 'config');
+    const knownHosts = join(dir, 'known_hosts');
+    await writeFile(knownHosts, '');
+    await writeFile(
+      config,
+      `Host strict\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user.name}\n  IdentityFile ${sshd.identityPath}\n  UserKnownHostsFile ${knownHosts}\n  StrictHostKeyChecking yes\n`,
+    );
+    const unknown = await runGsync(['pull', '-F', config, `strict:${remote}`, join(dir, 'out')], { env: sshd.env });
+    expect(unknown.code).toBe(5);
+    expect(unknown.stderr).toMatch(/host key of \[127\.0\.0\.1\]:\d+ is not known/);
+
+    const otherKey = 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+    await writeFile(knownHosts, `[127.0.0.1]:${sshd.port} ssh-ed25519 ${otherKey}\n`);
+    const changed = await runGsync(['pull', '-F', config, `strict:${remote}`, join(dir, 'out')], { env: sshd.env });
+    expect(changed.code).toBe(5);
+    expect(changed.stderr).toMatch(/changed[\s\S]*ssh-keygen -R '\[127\.0\.0\.1\]:\d+'/);
+    withoutStackTrace(changed.stderr);
+  });
+});
+
