@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what gsync's demo and tests need and builds it: OpenSSH's server (as root, from
+# Debian's packages, when missing), the npm dependencies (when missing), then the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_packages=()
+[ -x /usr/sbin/sshd ] || need_packages+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need_packages+=(openssh-client)
+if [ ${#need_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need_packages[@]}" >/dev/null
+  else
+    echo "gsync needs ${need_packages[*]}: install it (e.g. sudo apt-get install -y ${need_packages[*]}) and run this again" >&2
+    exit 1
+  fi
+fi
+# The package's own sshd must not run: the demo and tests start their own on random ports.
+if [ "$(id -u)" -eq 0 ] && command -v systemctl >/dev/null 2>&1; then systemctl disable --now ssh >/dev/null 2>&1 || true; fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run --silent build >/dev/null
