@@ -36,8 +36,11 @@ export interface PullContext {
   readonly partialPath: () => string;
 }
 
-/** Lists, plans and carries out one directory; returns the subdirectories to descend into. */
-export async function pullDir(ctx: PullContext, ref: DirRef): Promise<readonly DirRef[]> {
+/**
+ * Lists, plans and carries out one directory. Subdirectories are handed to `descend` as soon as
+ * they exist locally, so the walk goes on while this directory's files are in flight.
+ */
+export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirRef) => void): Promise<void> {
   const dir = ref.path;
   const input = await gather(ctx, ref);
   const plan = planDir(input);
@@ -75,9 +78,9 @@ export async function pullDir(ctx: PullContext, ref: DirRef): Promise<readonly D
     }
   }
   ctx.store.recordEntries(adopted, ctx.runId);
+  for (const sub of plan.subdirs) descend(sub);
   placing.push(...fetchAll(ctx, fetches));
   await Promise.all(placing);
-  return plan.subdirs;
 }
 
 async function gather(ctx: PullContext, ref: DirRef): Promise<DirInput> {

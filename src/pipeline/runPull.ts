@@ -120,8 +120,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
       [rootRef],
       DIRS_AT_ONCE,
       async (ref, enqueue) => {
-        const subdirs = await pullDir(ctx, ref);
-        for (const sub of subdirs) enqueue(sub);
+        await pullDir(ctx, ref, enqueue);
         await completion.finished(ref.path);
       },
       stop.signal,
