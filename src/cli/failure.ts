@@ -18,12 +18,13 @@ export function describeFailure(error: unknown, debug: boolean): Failure {
     if (error.hint) lines.push(`  hint: ${error.hint}`);
     return { lines, exitCode: error.exitCode };
   }
-  const oclif = (error as { oclif?: { exit?: number } }).oclif;
-  const message = error instanceof Error ? error.message : String(error);
+  const oclif = (error as { oclif?: { exit?: number } } | null | undefined)?.oclif;
+  const message = printable(error instanceof Error ? error.message : String(error), 1000);
   if (oclif) {
     // oclif's own parse errors (unknown flag, missing argument) are usage errors: exit 1, not its default 2.
     const exitCode = oclif.exit === 0 ? 0 : ExitCode.usage;
-    return { lines: [`gsync: ${message.split('\n')[0] ?? message}`, '  hint: see gsync pull --help'], exitCode };
+    const firstLine = (error as Error).message.split('\n')[0] ?? '';
+    return { lines: [`gsync: ${printable(firstLine, 1000)}`, '  hint: see gsync pull --help'], exitCode };
   }
   const lines = [`gsync: unexpected error: ${message}`, '  hint: this is a bug in gsync; rerun with GSYNC_DEBUG=1 and report the output'];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);

@@ -8,9 +8,12 @@ export interface RemoteTarget {
   readonly path: string;
 }
 
-/** Parses `alias:path`, `user@host:path` and `[v6addr]:path`. */
+/**
+ * Parses `alias:path`, `user@host:path` and `[v6addr]:path`. As with ssh, the user is everything
+ * before the last `@` of the host part, so a user name may itself contain `@`.
+ */
 export function parseTarget(arg: string): RemoteTarget {
-  const match = /^(?:([^@:/]+)@)?(\[[^\]]+\]|[^:/[\]]+):(.*)$/s.exec(arg);
+  const match = /^(?:([^:/]+)@)?(\[[^\]]+\]|[^:/[\]@]+):(.*)$/s.exec(arg);
   if (!match) {
     throw new GsyncError('usage', `expected <alias>:<remote-path>, got ${JSON.stringify(arg)}`, {
       hint: 'name a Host from ~/.ssh/config and a path on it, e.g. gsync pull gpu-box:runs/exp1',

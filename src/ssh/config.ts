@@ -28,7 +28,8 @@ export function resolveConnectSpec(target: RemoteTarget, options: ResolveOptions
   const found = collect(readConfigLines(file, sshDir), target.host);
   const first = (key: string): string | undefined => found.values.get(key)?.[0];
 
-  const host = first('hostname') ?? target.host;
+  // ssh expands %h in HostName to the name typed, and matches host keys on the lowercased result.
+  const host = (first('hostname')?.replace(/%([%h])/g, (_, t: string) => (t === '%' ? '%' : target.host)) ?? target.host).toLowerCase();
   const port = parsePort(first('port') ?? '22', found.lines.get('port'));
   const user = target.user ?? first('user') ?? userInfo().username;
   const tokens = { h: host, p: String(port), r: user, u: userInfo().username, n: target.host, d: home };
@@ -36,12 +37,9 @@ export function resolveConnectSpec(target: RemoteTarget, options: ResolveOptions
 
   const configuredKeys = found.values.get('identityfile') ?? [];
   const identityFiles = configuredKeys.length > 0 ? configuredKeys.map(expand) : defaultIdentities(sshDir);
-  const knownHostsFiles = (found.values.get('userknownhostsfile') ?? [join(sshDir, 'known_hosts'), join(sshDir, 'known_hosts2')])
-    .flatMap((v) => v.split(/\s+/))
-    .map(expand);
-  const agentValue = first('identityagent');
-  const agentSocket = agentValue === 'none' ? undefined : agentValue ? expand(agentValue) : env.SSH_AUTH_SOCK || undefined;
-  const proxyCommand = first('proxycommand');
+  const knownHostsValue = found.values.get('userknownhostsfile') ?? [join(sshDir, 'known_hosts'), join(sshDir, 'known_hosts2')];
+  const knownHostsFiles = knownHostsValue.length === 1 && knownHostsValue[0] === 'none' ? [] : knownHostsValue.map(expand);
+  const proxyCommand = found.values.get('proxycommand')?.join(' ');
   const proxyJump = first('proxyjump');
 
   return {
@@ -51,7 +49,7 @@ export function resolveConnectSpec(target: RemoteTarget, options: ResolveOptions
     user,
     identityFiles,
     identitiesOnly: yes(first('identitiesonly')),
-    agentSocket,
+    agentSocket: agentSocketOf(first('identityagent'), env, expand),
     knownHostsFiles,
     strictHostKeyChecking: strictness(first('stricthostkeychecking'), first('batchmode')),
     hostKeyAlias: first('hostkeyalias'),
@@ -65,35 +63,63 @@ export function resolveConnectSpec(target: RemoteTarget, options: ResolveOptions
 }
 
 interface Collected {
+  /** Per key, the arguments of the first line that set it; IdentityFile and CertificateFile accumulate one per line. */
   values: Map<string, string[]>;
   lines: Map<string, ConfigLine>;
   aliasKnown: boolean;
 }
 
+const multiValued = new Set(['identityfile', 'certificatefile']);
+
+/**
+ * Walks the lines as OpenSSH's readconf does: a Host or Match line decides whether the lines
+ * after it apply; an Include inside a block that does not apply can never match; after an
+ * Include, the including block's state is restored.
+ */
 function collect(lines: readonly ConfigLine[], alias: string): Collected {
   const values = new Map<string, string[]>();
   const where = new Map<string, ConfigLine>();
   let active = true;
+  let neverMatch = false;
   let aliasKnown = false;
+  const includes: Array<{ id: number; active: boolean; neverMatch: boolean }> = [];
   for (const line of lines) {
+    // Leave the Includes this line is no longer inside, restoring the state each began with.
+    for (let top = includes.at(-1); top && line.origin[includes.length - 1] !== top.id; top = includes.at(-1)) {
+      includes.pop();
+      ({ active, neverMatch } = top);
+    }
+    while (includes.length < line.origin.length) {
+      includes.push({ id: line.origin[includes.length] ?? 0, active, neverMatch });
+      neverMatch ||= !active;
+    }
     if (line.key === 'host') {
-      active = hostPatternsMatch(line.args, alias);
-      if (active && line.args.some((p) => !p.startsWith('!') && !/[*?]/.test(p))) aliasKnown = true;
+      active = !neverMatch && hostPatternsMatch(line.args, alias);
+      if (active && line.args.some((p) => p.toLowerCase() === alias.toLowerCase())) aliasKnown = true;
       continue;
     }
     if (line.key === 'match') {
-      active = line.args.length === 1 && line.args[0]?.toLowerCase() === 'all';
+      active = !neverMatch && line.args.length === 1 && line.args[0]?.toLowerCase() === 'all';
       continue;
     }
     if (!active || line.args.length === 0) continue;
-    const multi = line.key === 'identityfile' || line.key === 'certificatefile';
     const existing = values.get(line.key);
-    if (existing && !multi) continue;
-    const value = line.args.join(' ');
-    values.set(line.key, multi ? [...(existing ?? []), value] : [value]);
-    if (!where.has(line.key)) where.set(line.key, line);
+    if (multiValued.has(line.key)) {
+      values.set(line.key, [...(existing ?? []), line.args[0] ?? '']);
+    } else if (!existing) {
+      values.set(line.key, [...line.args]);
+      where.set(line.key, line);
+    }
   }
   return { values, lines: where, aliasKnown };
+}
+
+/** IdentityAgent: `none`, the literal `SSH_AUTH_SOCK` or `$VAR` (read from the environment), or a path. */
+function agentSocketOf(value: string | undefined, env: NodeJS.ProcessEnv, expand: (v: string) => string): string | undefined {
+  if (value === 'none') return undefined;
+  if (value === undefined || value === 'SSH_AUTH_SOCK') return env.SSH_AUTH_SOCK || undefined;
+  if (value.startsWith('$')) return env[value.slice(1)] || undefined;
+  return expand(value);
 }
 
 function expandPath(value: string, tokens: Record<string, string>, home: string): string {
@@ -107,8 +133,8 @@ function defaultIdentities(sshDir: string): string[] {
 }
 
 function parsePort(value: string, line: ConfigLine | undefined): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  const port = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
     const where = line ? ` (${line.file}:${line.line})` : '';
     throw new GsyncError('usage', `bad port ${JSON.stringify(value)}${where}`, { hint: 'Port takes a number from 1 to 65535' });
   }
@@ -118,11 +144,13 @@ function parsePort(value: string, line: ConfigLine | undefined): number {
 function strictness(value: string | undefined, batchMode: string | undefined): ConnectSpec['strictHostKeyChecking'] {
   switch (value?.toLowerCase()) {
     case 'yes':
+    case 'true':
       return 'yes';
     case 'accept-new':
       return 'accept-new';
     case 'no':
     case 'off':
+    case 'false':
       return 'no';
     default:
       // OpenSSH's default is 'ask'; gsync never prompts, and BatchMode turns asking into refusal.

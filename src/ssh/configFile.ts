@@ -7,6 +7,8 @@ export interface ConfigLine {
   readonly args: readonly string[];
   readonly file: string;
   readonly line: number;
+  /** The Include instances this line came through, outermost first ([] for the top file). */
+  readonly origin: readonly number[];
 }
 
 /**
@@ -14,8 +16,14 @@ export interface ConfigLine {
  * paths are under ~/.ssh, globs allowed in the last component). Keys are lower-cased, as
  * ssh_config keywords are case-insensitive.
  */
-export function readConfigLines(file: string, sshDir: string, depth = 0): ConfigLine[] {
-  if (depth > 16) return [];
+export function readConfigLines(file: string, sshDir: string): ConfigLine[] {
+  let includes = 0;
+  return readLines(file, sshDir, [], () => ++includes);
+}
+
+function readLines(file: string, sshDir: string, origin: readonly number[], nextInclude: () => number): ConfigLine[] {
+  // OpenSSH's own limit on Include nesting.
+  if (origin.length > 16) return [];
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -26,13 +34,13 @@ export function readConfigLines(file: string, sshDir: string, depth = 0): Config
   text.split(/\r?\n/).forEach((raw, index) => {
     const parsed = parseLine(raw);
     if (!parsed) return;
-    const entry: ConfigLine = { key: parsed.key, args: parsed.args, file, line: index + 1 };
+    const entry: ConfigLine = { key: parsed.key, args: parsed.args, file, line: index + 1, origin };
     if (entry.key !== 'include') {
       out.push(entry);
       return;
     }
     for (const pattern of entry.args) {
-      for (const included of expandInclude(pattern, sshDir)) out.push(...readConfigLines(included, sshDir, depth + 1));
+      for (const included of expandInclude(pattern, sshDir)) out.push(...readLines(included, sshDir, [...origin, nextInclude()], nextInclude));
     }
   });
   return out;

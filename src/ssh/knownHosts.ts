@@ -63,7 +63,8 @@ export function hostFieldMatches(field: string, name: string): boolean {
     const digest = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
     return digest === hash;
   }
-  return hostPatternsMatch(field.split(','), name);
+  // Host names are case-insensitive; ssh lowercases both sides before matching.
+  return hostPatternsMatch(field.toLowerCase().split(','), name.toLowerCase());
 }
 
 /**

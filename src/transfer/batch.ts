@@ -15,19 +15,21 @@ export function batchFiles(files: readonly FileTask[], limits: BatchLimits = def
   const batches: FileTask[][] = [];
   let current: FileTask[] = [];
   let bytes = 0;
+  const close = (): void => {
+    if (current.length > 0) batches.push(current);
+    current = [];
+    bytes = 0;
+  };
   for (const file of files) {
     if (file.size >= limits.maxBytes) {
+      close();
       batches.push([file]);
       continue;
     }
-    if (current.length >= limits.maxFiles || (current.length > 0 && bytes + file.size > limits.maxBytes)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
+    if (current.length >= limits.maxFiles || (current.length > 0 && bytes + file.size > limits.maxBytes)) close();
     current.push(file);
     bytes += file.size;
   }
-  if (current.length > 0) batches.push(current);
+  close();
   return batches;
 }

@@ -124,7 +124,7 @@ export interface TreeEntry {
   mtime: number;
   /** Files only. */
   size?: number;
-  /** Files only: hex digest of the content. */
+  /** Files only: hex digest of the content, or 'unreadable' when the caller may not read it. */
   sha256?: string;
   /** Symlinks only. */
   target?: string;
@@ -161,9 +161,15 @@ export async function readTree(root: string): Promise<Map<string, TreeEntry>> {
   return new Map(found);
 }
 
+/** The content digest, or 'unreadable' for a file the caller may not read (a mode-000 file when not root). */
 async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') return 'unreadable';
+    throw error;
+  }
   return hash.digest('hex');
 }
 

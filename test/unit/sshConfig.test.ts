@@ -1,0 +1,620 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseTarget, type RemoteTarget } from '../../src/core/target.js';
+import { GsyncError } from '../../src/errors/GsyncError.js';
+import { resolveConnectSpec } from '../../src/ssh/config.js';
+import { globMatch, hostPatternsMatch, readConfigLines } from '../../src/ssh/configFile.js';
+import type { ConnectSpec } from '../../src/ssh/spec.js';
+
+const SSH = '/usr/bin/ssh';
+const LOCAL_USER = userInfo().username;
+
+/** `$HOME$` in config text and expectations stands for the temp HOME; `$USER$` for the local user. */
+const HOME_TOKEN = '$HOME$';
+const USER_TOKEN = '$USER$';
+
+let home: string;
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'gsync-ssh-config-'));
+});
+
+afterEach(() => {
+  rmSync(home, { recursive: true, force: true });
+});
+
+function substitute<T>(value: T): T {
+  if (typeof value === 'string') return value.split(HOME_TOKEN).join(home).split(USER_TOKEN).join(LOCAL_USER) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => substitute(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v)])) as T;
+  }
+  return value;
+}
+
+/** Writes files (paths relative to HOME) into the temp HOME. */
+function writeHome(files: Record<string, string>): void {
+  for (const [relative, text] of Object.entries(files)) {
+    const path = join(home, relative);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, substitute(text));
+  }
+}
+
+function targetOf(target: string | RemoteTarget): RemoteTarget {
+  return typeof target === 'string' ? { host: target, path: '' } : target;
+}
+
+function resolve(target: string | RemoteTarget, options: { configFile?: string; env?: Record<string, string> } = {}): ConnectSpec {
+  const env = { HOME: home, ...options.env };
+  return options.configFile === undefined
+    ? resolveConnectSpec(targetOf(target), { env })
+    : resolveConnectSpec(targetOf(target), { env, configFile: substitute(options.configFile) });
+}
+
+interface Row {
+  readonly description: string;
+  /** Files relative to HOME; `.ssh/config` is the one read unless configFile is given. */
+  readonly files: Record<string, string>;
+  readonly target: string | RemoteTarget;
+  readonly configFile?: string;
+  readonly env?: Record<string, string>;
+  readonly want: Partial<ConnectSpec>;
+}
+
+function check(row: Row): void {
+  writeHome(row.files);
+  const options: { configFile?: string; env?: Record<string, string> } = {};
+  if (row.configFile !== undefined) options.configFile = row.configFile;
+  if (row.env !== undefined) options.env = row.env;
+  const spec = resolve(row.target, options);
+  expect(spec).toMatchObject(substitute(row.want));
+}
+
+describe('resolveConnectSpec: Host blocks, first value wins', () => {
+  const rows: Row[] = [
+    {
+      description: 'the first value across Host blocks wins',
+      files: { '.ssh/config': 'Host gpu\n  Port 2201\nHost gpu\n  Port 2202\n  User first\nHost *\n  User second\n' },
+      target: 'gpu',
+      want: { port: 2201, user: 'first', host: 'gpu', alias: 'gpu' },
+    },
+    {
+      description: 'Host * after the specific block fills only what is still unset',
+      files: { '.ssh/config': 'Host gpu\n  HostName gpu.example.com\nHost *\n  HostName ignored.example.com\n  User defaultuser\n  Port 2222\n' },
+      target: 'gpu',
+      want: { host: 'gpu.example.com', user: 'defaultuser', port: 2222 },
+    },
+    {
+      description: 'Host * before the specific block wins over it',
+      files: { '.ssh/config': 'Host *\n  Port 1000\nHost gpu\n  Port 2000\n  User gpuuser\n' },
+      target: 'gpu',
+      want: { port: 1000, user: 'gpuuser' },
+    },
+    {
+      description: 'settings before any Host line apply to every host',
+      files: { '.ssh/config': 'Port 3000\nHost gpu\n  Port 2000\n' },
+      target: 'gpu',
+      want: { port: 3000 },
+    },
+    {
+      description: 'a block for another host does not apply',
+      files: { '.ssh/config': 'Host cpu\n  Port 2000\n  User cpuuser\n' },
+      target: 'gpu',
+      want: { port: 22, user: LOCAL_USER, host: 'gpu' },
+    },
+    {
+      description: 'a wildcard block applies',
+      files: { '.ssh/config': 'Host gpu-*\n  User wild\n  Port 2100\n' },
+      target: 'gpu-7',
+      want: { port: 2100, user: 'wild' },
+    },
+    {
+      description: 'a negated pattern excludes the alias from its block',
+      files: { '.ssh/config': 'Host * !gpu\n  Port 1111\nHost *\n  Port 2222\n' },
+      target: 'gpu',
+      want: { port: 2222 },
+    },
+    {
+      description: 'a negated pattern leaves other aliases matched',
+      files: { '.ssh/config': 'Host * !gpu\n  Port 1111\nHost *\n  Port 2222\n' },
+      target: 'cpu',
+      want: { port: 1111 },
+    },
+    {
+      description: 'a Host line with only a negated pattern matches nothing',
+      files: { '.ssh/config': 'Host !gpu\n  Port 1111\n' },
+      target: 'cpu',
+      want: { port: 22, aliasKnown: false },
+    },
+    {
+      description: 'Match all applies; lines after it apply again',
+      files: { '.ssh/config': 'Host cpu\n  Port 1\nMatch all\n  Port 2600\n' },
+      target: 'gpu',
+      want: { port: 2600 },
+    },
+    {
+      description: 'Key=Value syntax, with and without spaces around =',
+      files: { '.ssh/config': 'Host=gpu\nHostName=gpu.lan\nPort = 2200\nUser =bob\nIdentityFile= /keys/gpu\n' },
+      target: 'gpu',
+      want: { host: 'gpu.lan', port: 2200, user: 'bob', identityFiles: ['/keys/gpu'] },
+    },
+    {
+      description: 'quoted values keep their spaces',
+      files: { '.ssh/config': 'Host gpu\n  IdentityFile "/keys/my key"\n  User "alice"\n' },
+      target: 'gpu',
+      want: { user: 'alice', identityFiles: ['/keys/my key'] },
+    },
+    {
+      description: 'a quoted UserKnownHostsFile with a space is one file',
+      files: { '.ssh/config': 'Host gpu\n  UserKnownHostsFile "/kh/known hosts" /kh2\n' },
+      target: 'gpu',
+      want: { knownHostsFiles: ['/kh/known hosts', '/kh2'] },
+    },
+    {
+      description: 'comments: whole lines, indented, and trailing after a value',
+      files: { '.ssh/config': '# my hosts\nHost gpu # the GPU box\n    # Port 1\n  Port 2200 # not 22\n  User bob#notacomment\n\n\n' },
+      target: 'gpu',
+      want: { port: 2200, user: 'bob#notacomment' },
+    },
+    {
+      description: 'keywords are case-insensitive',
+      files: { '.ssh/config': 'HOST gpu\n  HOSTNAME gpu.lan\n  port 2200\n  uSeR bob\n  IDENTITYFILE /keys/a\n  identityfile /keys/b\n' },
+      target: 'gpu',
+      want: { host: 'gpu.lan', port: 2200, user: 'bob', identityFiles: ['/keys/a', '/keys/b'] },
+    },
+    {
+      description: 'CRLF line endings',
+      files: { '.ssh/config': 'Host gpu\r\n  Port 2200\r\n  User bob\r\n' },
+      target: 'gpu',
+      want: { port: 2200, user: 'bob' },
+    },
+    {
+      description: 'IdentityFile accumulates across blocks, in order',
+      files: { '.ssh/config': 'Host gpu\n  IdentityFile /keys/a\n  IdentityFile /keys/b\nHost g*\n  IdentityFile /keys/c\nHost *\n  IdentityFile /keys/d\n' },
+      target: 'gpu',
+      want: { identityFiles: ['/keys/a', '/keys/b', '/keys/c', '/keys/d'] },
+    },
+    {
+      description: 'no config file at all: OpenSSH defaults',
+      files: {},
+      target: 'gpu',
+      want: {
+        alias: 'gpu',
+        host: 'gpu',
+        port: 22,
+        user: LOCAL_USER,
+        identityFiles: ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk'].map((n) => `${HOME_TOKEN}/.ssh/${n}`),
+        identitiesOnly: false,
+        knownHostsFiles: [`${HOME_TOKEN}/.ssh/known_hosts`, `${HOME_TOKEN}/.ssh/known_hosts2`],
+        strictHostKeyChecking: 'ask',
+        hostKeyAlias: undefined,
+        agentSocket: undefined,
+        proxyJump: undefined,
+        proxyCommand: undefined,
+        aliasKnown: false,
+      },
+    },
+    {
+      description: 'no IdentityFile given: the default identities under HOME/.ssh',
+      files: { '.ssh/config': 'Host gpu\n  Port 2200\n' },
+      target: 'gpu',
+      want: { identityFiles: ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk'].map((n) => `${HOME_TOKEN}/.ssh/${n}`) },
+    },
+    {
+      description: 'the user from the target overrides User',
+      files: { '.ssh/config': 'Host gpu\n  User cfg\n' },
+      target: { host: 'gpu', user: 'cli', path: '' },
+      want: { user: 'cli' },
+    },
+    {
+      description: 'User from the config when the target names none',
+      files: { '.ssh/config': 'Host gpu\n  User cfg\n' },
+      target: parseTarget('gpu:runs'),
+      want: { user: 'cfg' },
+    },
+    {
+      description: '-F replaces ~/.ssh/config',
+      files: { '.ssh/config': 'Host gpu\n  Port 1111\n', 'elsewhere/cfg': 'Host gpu\n  Port 2222\n' },
+      configFile: `${HOME_TOKEN}/elsewhere/cfg`,
+      target: 'gpu',
+      want: { port: 2222 },
+    },
+    {
+      description: 'HostKeyAlias, IdentitiesOnly, timeouts',
+      files: { '.ssh/config': 'Host gpu\n  HostKeyAlias gpu-key\n  IdentitiesOnly yes\n  ConnectTimeout 5\n  ServerAliveInterval 7\n  ServerAliveCountMax 2\n' },
+      target: 'gpu',
+      want: { hostKeyAlias: 'gpu-key', identitiesOnly: true, connectTimeoutMs: 5000, keepaliveIntervalMs: 7000, keepaliveCountMax: 2 },
+    },
+    // OpenSSH expands %h in HostName to the alias typed ("HostName %h.example.com").
+    {
+      description: 'HostName with %h is the alias expanded',
+      files: { '.ssh/config': 'Host gpu\n  HostName %h.example.com\n' },
+      target: 'gpu',
+      want: { host: 'gpu.example.com' },
+    },
+  ];
+  it.each(rows)('$description', (row) => check(row));
+});
+
+describe('resolveConnectSpec: ~ and %-tokens in IdentityFile and UserKnownHostsFile', () => {
+  const rows: Row[] = [
+    {
+      description: 'IdentityFile with ~, %h %p %r %n %u %d and %%',
+      files: {
+        '.ssh/config':
+          'Host gpu\n  HostName gpu.lan\n  Port 2200\n  User bob\n  IdentityFile ~/.ssh/%h-%p-%r\n  IdentityFile /keys/%n/%u/100%%\n  IdentityFile %d/keys/x\n  IdentityFile ~\n',
+      },
+      target: 'gpu',
+      want: {
+        identityFiles: [`${HOME_TOKEN}/.ssh/gpu.lan-2200-bob`, `/keys/gpu/${USER_TOKEN}/100%`, `${HOME_TOKEN}/keys/x`, HOME_TOKEN],
+      },
+    },
+    {
+      description: '%r is the target user when it overrides User',
+      files: { '.ssh/config': 'Host gpu\n  User cfg\n  IdentityFile ~/.ssh/id_%r\n' },
+      target: { host: 'gpu', user: 'cli', path: '' },
+      want: { identityFiles: [`${HOME_TOKEN}/.ssh/id_cli`] },
+    },
+    {
+      description: '%h without HostName is the alias; %p is the default port',
+      files: { '.ssh/config': 'Host gpu\n  IdentityFile /keys/%h_%p\n' },
+      target: 'gpu',
+      want: { identityFiles: ['/keys/gpu_22'] },
+    },
+    {
+      description: '%% is a literal percent and does not start a token',
+      files: { '.ssh/config': 'Host gpu\n  IdentityFile /keys/%%h\n' },
+      target: 'gpu',
+      want: { identityFiles: ['/keys/%h'] },
+    },
+    {
+      description: 'UserKnownHostsFile: several files with ~ and tokens',
+      files: { '.ssh/config': 'Host gpu\n  HostName gpu.lan\n  UserKnownHostsFile ~/.ssh/kh_%n %d/kh_%h_%p /etc/kh_%r\n' },
+      target: { host: 'gpu', user: 'cli', path: '' },
+      want: { knownHostsFiles: [`${HOME_TOKEN}/.ssh/kh_gpu`, `${HOME_TOKEN}/kh_gpu.lan_22`, '/etc/kh_cli'] },
+    },
+    {
+      description: 'UserKnownHostsFile unset: known_hosts and known_hosts2 under HOME/.ssh',
+      files: { '.ssh/config': 'Host gpu\n  Port 2200\n' },
+      target: 'gpu',
+      want: { knownHostsFiles: [`${HOME_TOKEN}/.ssh/known_hosts`, `${HOME_TOKEN}/.ssh/known_hosts2`] },
+    },
+    // ssh_config(5): "A value of none causes ssh(1) to ignore any user-specific known hosts files."
+    {
+      description: 'UserKnownHostsFile none means no user known_hosts file, not a file named none',
+      files: { '.ssh/config': 'Host gpu\n  UserKnownHostsFile none\n' },
+      target: 'gpu',
+      want: { knownHostsFiles: [] },
+    },
+  ];
+  it.each(rows)('$description', (row) => check(row));
+});
+
+describe('resolveConnectSpec: Include', () => {
+  const rows: Row[] = [
+    {
+      description: 'a relative Include is under HOME/.ssh',
+      files: {
+        '.ssh/config': 'Include conf.d/gpu.conf\nHost *\n  User fallback\n',
+        '.ssh/conf.d/gpu.conf': 'Host gpu\n  Port 2300\n',
+      },
+      target: 'gpu',
+      want: { port: 2300, user: 'fallback', aliasKnown: true },
+    },
+    {
+      description: 'a glob Include reads the matching files in sorted order',
+      files: {
+        '.ssh/config': 'Include conf.d/*.conf\n',
+        '.ssh/conf.d/b.conf': 'Host gpu\n  Port 2002\n  User from-b\n',
+        '.ssh/conf.d/a.conf': 'Host gpu\n  Port 2001\n',
+        '.ssh/conf.d/c.txt': 'Host gpu\n  Port 2003\n  User from-c\n  HostName from-c\n',
+      },
+      target: 'gpu',
+      want: { port: 2001, user: 'from-b', host: 'gpu' },
+    },
+    {
+      description: 'an Include with ~/ is under HOME',
+      files: { '.ssh/config': 'Include ~/extra/ssh.conf\n', 'extra/ssh.conf': 'Host gpu\n  Port 2400\n' },
+      target: 'gpu',
+      want: { port: 2400 },
+    },
+    {
+      description: 'an absolute Include',
+      files: { '.ssh/config': `Include ${HOME_TOKEN}/abs/ssh.conf\n`, 'abs/ssh.conf': 'Host gpu\n  Port 2401\n' },
+      target: 'gpu',
+      want: { port: 2401 },
+    },
+    {
+      description: 'a relative Include from a -F file is still under HOME/.ssh',
+      files: { 'custom/cfg': 'Include inc.conf\n', '.ssh/inc.conf': 'Host gpu\n  Port 2402\n' },
+      configFile: `${HOME_TOKEN}/custom/cfg`,
+      target: 'gpu',
+      want: { port: 2402 },
+    },
+    {
+      description: 'a missing Include is ignored',
+      files: { '.ssh/config': 'Include nothing-here.conf\nHost gpu\n  Port 2403\n' },
+      target: 'gpu',
+      want: { port: 2403 },
+    },
+    {
+      description: 'an Include inside a non-matching Host block applies nothing',
+      files: { '.ssh/config': 'Host other\n  Include extra.conf\nHost gpu\n  Port 2500\n', '.ssh/extra.conf': 'User shouldnot\n' },
+      target: 'gpu',
+      want: { port: 2500, user: LOCAL_USER },
+    },
+    // OpenSSH reads an included file with its own Host state; after it, the enclosing block goes on.
+    {
+      description: 'after an Include inside a Host block, the rest of that block still applies',
+      files: { '.ssh/config': 'Host gpu\n  Include gpu.conf\n  User outer\n', '.ssh/gpu.conf': 'Port 2404\nHost other\n  Port 1\n' },
+      target: 'gpu',
+      want: { port: 2404, user: 'outer' },
+    },
+    {
+      description: 'an Include that includes itself does not loop forever',
+      files: { '.ssh/config': 'Include config\nHost gpu\n  Port 2405\n' },
+      target: 'gpu',
+      want: { port: 2405 },
+    },
+  ];
+  it.each(rows)('$description', (row) => check(row));
+});
+
+describe('resolveConnectSpec: Port', () => {
+  const good: Array<{ description: string; value: string; want: number }> = [
+    { description: 'a plain number', value: '2222', want: 2222 },
+    { description: 'the lowest port', value: '1', want: 1 },
+    { description: 'the highest port', value: '65535', want: 65535 },
+    { description: 'a leading zero', value: '022', want: 22 },
+  ];
+  it.each(good)('accepts $description', ({ value, want }) => {
+    writeHome({ '.ssh/config': `Host gpu\n  Port ${value}\n` });
+    expect(resolve('gpu').port).toBe(want);
+  });
+
+  // OpenSSH refuses every one of these ("bad configuration option"): gsync must not guess a port.
+  const bad: Array<{ description: string; value: string }> = [
+    { description: 'a word', value: 'ssh' },
+    { description: 'zero', value: '0' },
+    { description: 'above 65535', value: '65536' },
+    { description: 'a negative number', value: '-1' },
+    { description: 'a fraction', value: '22.5' },
+    { description: 'a decimal point', value: '22.0' },
+    { description: 'hexadecimal', value: '0x16' },
+    { description: 'an exponent', value: '2e3' },
+  ];
+  it.each(bad)('rejects $description as a usage error naming the file and line', ({ value }) => {
+    writeHome({ '.ssh/config': `# ports\nHost gpu\n  Port ${value}\n` });
+    let caught: unknown;
+    try {
+      resolve('gpu');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(GsyncError);
+    expect((caught as GsyncError).kind).toBe('usage');
+    expect((caught as GsyncError).message).toContain(`${join(home, '.ssh/config')}:3`);
+  });
+
+  it('a -F file that does not exist is a usage error', () => {
+    let caught: unknown;
+    try {
+      resolve('gpu', { configFile: join(home, 'no-such-config') });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(GsyncError);
+    expect((caught as GsyncError).kind).toBe('usage');
+  });
+});
+
+describe('resolveConnectSpec: StrictHostKeyChecking and BatchMode', () => {
+  const rows: Array<{ description: string; strict?: string; batchMode?: string; want: ConnectSpec['strictHostKeyChecking'] }> = [
+    { description: 'unset is ask', want: 'ask' },
+    { description: 'yes', strict: 'yes', want: 'yes' },
+    { description: 'YES in capitals', strict: 'YES', want: 'yes' },
+    { description: 'accept-new', strict: 'accept-new', want: 'accept-new' },
+    { description: 'no', strict: 'no', want: 'no' },
+    { description: 'off is no', strict: 'off', want: 'no' },
+    { description: 'ask', strict: 'ask', want: 'ask' },
+    // readconf.c's multistate_strict_hostkey: true = yes, false = no.
+    { description: 'true is yes', strict: 'true', want: 'yes' },
+    { description: 'false is no', strict: 'false', want: 'no' },
+    { description: 'BatchMode yes with it unset refuses unknown hosts', batchMode: 'yes', want: 'yes' },
+    { description: 'BatchMode no with it unset is ask', batchMode: 'no', want: 'ask' },
+    { description: 'BatchMode yes does not override accept-new', strict: 'accept-new', batchMode: 'yes', want: 'accept-new' },
+    { description: 'BatchMode yes does not override no', strict: 'no', batchMode: 'yes', want: 'no' },
+  ];
+  it.each(rows)('$description', ({ strict, batchMode, want }) => {
+    const lines = ['Host gpu'];
+    if (strict !== undefined) lines.push(`  StrictHostKeyChecking ${strict}`);
+    if (batchMode !== undefined) lines.push(`  BatchMode ${batchMode}`);
+    writeHome({ '.ssh/config': `${lines.join('\n')}\n` });
+    expect(resolve('gpu').strictHostKeyChecking).toBe(want);
+  });
+});
+
+describe('resolveConnectSpec: IdentityAgent', () => {
+  const rows: Array<{ description: string; agent?: string; env: Record<string, string>; want: string | undefined }> = [
+    { description: 'unset: SSH_AUTH_SOCK from the environment', env: { SSH_AUTH_SOCK: '/run/agent.sock' }, want: '/run/agent.sock' },
+    { description: 'unset and no SSH_AUTH_SOCK: no agent', env: {}, want: undefined },
+    { description: 'unset and an empty SSH_AUTH_SOCK: no agent', env: { SSH_AUTH_SOCK: '' }, want: undefined },
+    { description: 'none: no agent even with SSH_AUTH_SOCK set', agent: 'none', env: { SSH_AUTH_SOCK: '/run/agent.sock' }, want: undefined },
+    { description: 'a path overrides SSH_AUTH_SOCK', agent: '/run/other.sock', env: { SSH_AUTH_SOCK: '/run/agent.sock' }, want: '/run/other.sock' },
+    { description: 'a path with ~ and %h', agent: '~/.agents/%h.sock', env: {}, want: `${HOME_TOKEN}/.agents/gpu.sock` },
+    // ssh_config(5): 'If the string "SSH_AUTH_SOCK" is specified, the location of the socket will be read from the SSH_AUTH_SOCK environment variable.'
+    { description: 'the string SSH_AUTH_SOCK reads the environment variable', agent: 'SSH_AUTH_SOCK', env: { SSH_AUTH_SOCK: '/run/agent.sock' }, want: '/run/agent.sock' },
+    // ssh_config(5): "if the specified value begins with a '$' character, then it will be treated as an environment variable".
+    { description: '$VAR reads that environment variable', agent: '$MY_AGENT', env: { MY_AGENT: '/run/mine.sock' }, want: '/run/mine.sock' },
+  ];
+  it.each(rows)('$description', ({ agent, env, want }) => {
+    writeHome({ '.ssh/config': agent === undefined ? 'Host gpu\n  Port 22\n' : `Host gpu\n  IdentityAgent ${agent}\n` });
+    expect(resolve('gpu', { env }).agentSocket).toBe(substitute(want));
+  });
+});
+
+describe('resolveConnectSpec: aliasKnown', () => {
+  const rows: Array<{ description: string; config: string | undefined; alias: string; want: boolean }> = [
+    { description: 'no config file', config: undefined, alias: 'gpu', want: false },
+    { description: 'a Host line naming the alias', config: 'Host gpu\n  Port 2200\n', alias: 'gpu', want: true },
+    { description: 'the alias among several names', config: 'Host cpu gpu tpu\n  Port 2200\n', alias: 'gpu', want: true },
+    { description: 'only Host *', config: 'Host *\n  User x\n', alias: 'gpu', want: false },
+    { description: 'only a wildcard that matches', config: 'Host gpu*\n  User x\n', alias: 'gpu1', want: false },
+    { description: 'a ? wildcard that matches', config: 'Host gpu?\n  User x\n', alias: 'gpu1', want: false },
+    { description: 'a Host block for another alias', config: 'Host cpu\n  User x\n', alias: 'gpu', want: false },
+    { description: 'a negated name does not name the alias', config: 'Host * !cpu\n  User x\n', alias: 'gpu', want: false },
+    { description: 'named after a wildcard block', config: 'Host *\n  User x\nHost gpu\n  Port 1\n', alias: 'gpu', want: true },
+    { description: 'named in a block that also negates another host', config: 'Host gpu !cpu\n  Port 1\n', alias: 'gpu', want: true },
+    // The block matches only through its wildcard; its literal name is another host's.
+    { description: 'a wildcard match in a block whose literal name is another host', config: 'Host build *.lab\n  Port 2600\n', alias: 'gpu.lab', want: false },
+    { description: 'the literal name in a block with a wildcard', config: 'Host build *.lab\n  Port 2600\n', alias: 'build', want: true },
+  ];
+  it.each(rows)('$description → $want', ({ config, alias, want }) => {
+    if (config !== undefined) writeHome({ '.ssh/config': config });
+    expect(resolve(alias).aliasKnown).toBe(want);
+  });
+});
+
+describe('resolveConnectSpec: ProxyJump and ProxyCommand', () => {
+  const rows: Array<{ description: string; config: string; alias: string; jump: string | undefined; command: string | undefined }> = [
+    { description: 'neither set', config: 'Host gpu\n  Port 22\n', alias: 'gpu', jump: undefined, command: undefined },
+    { description: 'ProxyJump set', config: 'Host gpu\n  ProxyJump bastion\n', alias: 'gpu', jump: 'bastion', command: undefined },
+    { description: 'ProxyJump with a user, port and two hops', config: 'Host gpu\n  ProxyJump alice@b1:2222,b2\n', alias: 'gpu', jump: 'alice@b1:2222,b2', command: undefined },
+    { description: 'ProxyJump none first wins over a later default', config: 'Host gpu\n  ProxyJump none\nHost *\n  ProxyJump bastion\n', alias: 'gpu', jump: undefined, command: undefined },
+    { description: 'the later default applies to other hosts', config: 'Host gpu\n  ProxyJump none\nHost *\n  ProxyJump bastion\n', alias: 'cpu', jump: 'bastion', command: undefined },
+    { description: 'ProxyCommand keeps all its words', config: 'Host gpu\n  ProxyCommand ssh -W %h:%p bastion\n', alias: 'gpu', jump: undefined, command: 'ssh -W %h:%p bastion' },
+    { description: 'ProxyCommand none first wins over a later default', config: 'Host gpu\n  ProxyCommand none\nHost *\n  ProxyCommand nc %h %p\n', alias: 'gpu', jump: undefined, command: undefined },
+  ];
+  it.each(rows)('$description', ({ config, alias, jump, command }) => {
+    writeHome({ '.ssh/config': config });
+    const spec = resolve(alias);
+    expect(spec.proxyJump).toBe(jump);
+    expect(spec.proxyCommand).toBe(command);
+  });
+});
+
+describe('configFile helpers', () => {
+  const globs: Array<{ description: string; pattern: string; text: string; want: boolean }> = [
+    { description: '* matches anything', pattern: '*', text: 'a.b-c', want: true },
+    { description: '* matches the empty string', pattern: 'gpu*', text: 'gpu', want: true },
+    { description: '? matches one character', pattern: 'gpu?', text: 'gpu1', want: true },
+    { description: 'regex characters are literal', pattern: 'a.b+c(d)', text: 'a.b+c(d)', want: true },
+    { description: 'a dot is not a regex wildcard', pattern: 'a.b', text: 'axb', want: false },
+    { description: 'brackets are literal', pattern: '[gpu]:22', text: '[gpu]:22', want: true },
+    { description: 'anchored at both ends', pattern: 'pu', text: 'gpu1', want: false },
+  ];
+  it.each(globs)('globMatch: $description', ({ pattern, text, want }) => {
+    expect(globMatch(pattern, text)).toBe(want);
+  });
+
+  const lists: Array<{ description: string; patterns: string[]; host: string; want: boolean }> = [
+    { description: 'one matching pattern', patterns: ['a', 'gpu'], host: 'gpu', want: true },
+    { description: 'a negation overrides a match', patterns: ['*', '!gpu'], host: 'gpu', want: false },
+    { description: 'a negated wildcard', patterns: ['*', '!*.lan'], host: 'gpu.lan', want: false },
+    { description: 'an empty list matches nothing', patterns: [], host: 'gpu', want: false },
+  ];
+  it.each(lists)('hostPatternsMatch: $description', ({ patterns, host, want }) => {
+    expect(hostPatternsMatch(patterns, host)).toBe(want);
+  });
+
+  it('readConfigLines lower-cases keys, keeps file and line, expands Include in place', () => {
+    writeHome({ '.ssh/config': '# c\nHost gpu\n  Include inc\n  Port 1\n', '.ssh/inc': 'User u\n' });
+    const lines = readConfigLines(join(home, '.ssh/config'), join(home, '.ssh'));
+    expect(lines.map((l) => [l.key, l.args, l.file.slice(home.length), l.line])).toStrictEqual([
+      ['host', ['gpu'], '/.ssh/config', 2],
+      ['user', ['u'], '/.ssh/inc', 1],
+      ['port', ['1'], '/.ssh/config', 4],
+    ]);
+  });
+});
+
+/** `ssh -G` output as key → values (identityfile repeats). */
+function sshG(configFile: string, destination: string): Map<string, string[]> {
+  const result = spawnSync(SSH, ['-G', '-F', configFile, destination], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    env: { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
+  expect(result.status, result.stderr).toBe(0);
+  const out = new Map<string, string[]>();
+  for (const line of result.stdout.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space < 0) continue;
+    const key = line.slice(0, space);
+    out.set(key, [...(out.get(key) ?? []), line.slice(space + 1)]);
+  }
+  return out;
+}
+
+// Differential: the real OpenSSH client resolving the same files (absolute paths only: ssh takes ~
+// from the passwd entry, not HOME). globalSetup already requires OpenSSH, so this always runs.
+describe('resolveConnectSpec agrees with ssh -G', () => {
+  const rows: Array<{ description: string; files: Record<string, string>; destinations: string[]; knownHosts?: boolean }> = [
+    {
+      description: 'first value wins, Host * defaults, IdentityFile accumulates',
+      files: {
+        cfg:
+          'Host gpu\n  HostName gpu.example.com\n  Port 2201\n  IdentityFile /keys/gpu\nHost gpu\n  Port 2202\n  User first\n' +
+          'Host *\n  User second\n  Port 2222\n  IdentityFile /keys/default\n',
+      },
+      destinations: ['gpu', 'cpu', 'cli@gpu'],
+    },
+    {
+      description: 'negation, Key=Value, quotes, comments, keyword case',
+      files: {
+        cfg:
+          '# hosts\nHost * !gpu # everything else\n  PORT=1111\n  IdentityFile "/keys/other key"\nHost=gpu\n  hostname = gpu.lan\n' +
+          '  User "alice"\n  IdentityFile /keys/gpu # trailing\nHost *\n  Port 2222\n  User bob\n  IdentityFile /keys/last\n',
+      },
+      destinations: ['gpu', 'cpu'],
+    },
+    {
+      description: 'Include with a glob, and an Include inside a Host block',
+      files: {
+        cfg: `Host gpu\n  Include ${HOME_TOKEN}/inc/inner.conf\n  User outer\nInclude ${HOME_TOKEN}/conf.d/*.conf\nHost *\n  IdentityFile /keys/default\n`,
+        'inc/inner.conf': 'IdentityFile /keys/inner\nHost other\n  Port 1\n',
+        'conf.d/a.conf': 'Host gpu cpu\n  Port 2001\n',
+        'conf.d/b.conf': 'Host cpu\n  Port 2002\n  User from-b\n',
+      },
+      destinations: ['gpu', 'cpu'],
+    },
+    {
+      description: 'tokens in UserKnownHostsFile',
+      files: {
+        cfg: 'Host gpu\n  HostName gpu.lan\nHost gpu cpu\n  Port 2200\n  UserKnownHostsFile /kh/%n_%h_%p_%r_%u /kh/%%\n  IdentityFile /keys/k\n',
+      },
+      destinations: ['gpu', 'cli@cpu'],
+      knownHosts: true,
+    },
+    {
+      description: 'a token in HostName',
+      files: { cfg: 'Host gpu cpu\n  HostName %h.example.com\n  IdentityFile /keys/k\n' },
+      destinations: ['gpu', 'cpu'],
+    },
+    {
+      // ssh lower-cases the host name it connects to and looks up in known_hosts.
+      description: 'a mixed-case HostName',
+      files: { cfg: 'Host gpu\n  HostName GPU.Example.COM\n  IdentityFile /keys/k\n' },
+      destinations: ['gpu'],
+    },
+  ];
+  it.each(rows)('$description', ({ files, destinations, knownHosts }) => {
+    expect(existsSync(SSH), `${SSH} is needed`).toBe(true);
+    writeHome(files);
+    const configFile = join(home, 'cfg');
+    for (const destination of destinations) {
+      const at = destination.lastIndexOf('@');
+      const target: RemoteTarget = at < 0 ? { host: destination, path: '' } : { host: destination.slice(at + 1), user: destination.slice(0, at), path: '' };
+      const ours = resolveConnectSpec(target, { configFile, env: { HOME: home } });
+      const theirs = sshG(configFile, destination);
+      const got = { host: ours.host, port: String(ours.port), user: ours.user, identityFiles: ours.identityFiles };
+      const want = { host: theirs.get('hostname')?.[0], port: theirs.get('port')?.[0], user: theirs.get('user')?.[0], identityFiles: theirs.get('identityfile') ?? [] };
+      expect(got, destination).toStrictEqual(want);
+      if (knownHosts) expect(ours.knownHostsFiles.join(' '), destination).toBe(theirs.get('userknownhostsfile')?.[0]);
+    }
+  });
+});
