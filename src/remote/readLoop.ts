@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import { writeSync } from 'node:fs';
 import type { SFTPWrapper } from 'ssh2';
 import { closeHandle, fstat, openRead, read } from './sftp.js';
 
@@ -19,15 +19,19 @@ export interface ReadLoopOptions {
 }
 
 /**
- * Copies a remote file into `out` with positioned writes, keeping many READs in flight so a
- * long link stays full. Unlike ssh2's fastGet it reads to EOF (a probe past the expected end
- * catches growth), treats an early EOF as shrinkage, and re-stats after the last byte: a file
- * that changed while read comes back as 'changed', never as complete.
+ * Copies a remote file into the local descriptor `fd` with positioned writes, keeping many READs
+ * in flight so a long link stays full. Unlike ssh2's fastGet it reads to EOF (a probe past the
+ * expected end catches growth), treats an early EOF as shrinkage, and re-stats after the last
+ * byte: a file that changed while read comes back as 'changed', never as complete.
+ *
+ * Local writes are synchronous on purpose: this runs in a worker thread that owns nothing but its
+ * connection, a page-cache write costs microseconds, and going through libuv's shared 4-thread
+ * pool instead made small files several times slower (each file queued behind others' I/O).
  */
 export async function readRemoteFile(
   sftp: SFTPWrapper,
   remotePath: string,
-  out: FileHandle,
+  fd: number,
   expected: ExpectedFile,
   options: ReadLoopOptions = {},
 ): Promise<ReadOutcome> {
@@ -35,18 +39,16 @@ export async function readRemoteFile(
   const chunkSize = options.chunkSize ?? 255 * 1024;
   const handle = await openRead(sftp, remotePath);
   try {
-    const buffers = new BufferPool(chunkSize, inFlight * 2);
-    const writes = new Set<Promise<void>>();
     const remainders: Array<[position: number, length: number]> = [];
     let next = 0;
     let bytes = 0;
     let changed: string | undefined;
-    let writeError: unknown;
 
     const lane = async (): Promise<void> => {
+      const buffer = Buffer.allocUnsafe(Math.min(chunkSize, expected.size));
       // Bounded: every pass consumes part of [0, size) or a remainder shorter than the one it came from.
       for (;;) {
-        if (changed || writeError) return;
+        if (changed) return;
         let range = remainders.pop();
         if (!range && next < expected.size) {
           const length = Math.min(chunkSize, expected.size - next);
@@ -55,32 +57,20 @@ export async function readRemoteFile(
         }
         if (!range) return;
         const [position, length] = range;
-        const buffer = await buffers.take();
         const n = await read(sftp, handle, buffer, length, position);
         if (n === 0) {
-          buffers.give(buffer);
           changed = `it shrank below ${expected.size} bytes while being read`;
           return;
         }
         if (n < length) remainders.push([position + n, length - n]);
+        writeSync(fd, buffer, 0, n, position);
         bytes += n;
-        const write = out.write(buffer, 0, n, position).then(
-          () => buffers.give(buffer),
-          (error: unknown) => {
-            writeError ??= error;
-            buffers.give(buffer);
-          },
-        );
-        writes.add(write);
-        void write.then(() => writes.delete(write));
       }
     };
 
     const probe = read(sftp, handle, Buffer.alloc(1), 1, expected.size);
-    const lanes = Array.from({ length: Math.max(1, Math.min(inFlight, Math.ceil(expected.size / chunkSize))) }, lane);
+    const lanes = Array.from({ length: Math.min(inFlight, Math.ceil(expected.size / chunkSize)) }, lane);
     const [grown] = await Promise.all([probe, ...lanes]);
-    await Promise.all(writes);
-    if (writeError) throw writeError;
     if (changed) return { status: 'changed', bytes, reason: changed };
     if (grown > 0) return { status: 'changed', bytes, reason: `it grew past ${expected.size} bytes while being read` };
     const after = await fstat(sftp, handle);
@@ -90,33 +80,5 @@ export async function readRemoteFile(
     return { status: 'complete', bytes };
   } finally {
     void closeHandle(sftp, handle);
-  }
-}
-
-/** Reuses read buffers; waiting for a free one is what bounds the local writes in flight. */
-class BufferPool {
-  private readonly free: Buffer[] = [];
-  private readonly waiting: Array<(buffer: Buffer) => void> = [];
-  private created = 0;
-
-  constructor(
-    private readonly size: number,
-    private readonly max: number,
-  ) {}
-
-  take(): Promise<Buffer> {
-    const buffer = this.free.pop();
-    if (buffer) return Promise.resolve(buffer);
-    if (this.created < this.max) {
-      this.created++;
-      return Promise.resolve(Buffer.allocUnsafe(this.size));
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  give(buffer: Buffer): void {
-    const waiter = this.waiting.shift();
-    if (waiter) waiter(buffer);
-    else this.free.push(buffer);
   }
 }
