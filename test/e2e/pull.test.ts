@@ -126,6 +126,45 @@ describe('gsync pull', () => {
     expect(await readdir(join(local, '.gsync', 'partial'))).toEqual([]);
   });
 
+  it('drops setuid, setgid and sticky bits on arrival', async () => {
+    const remote = await remoteTree('special-modes', {
+      'setuid-tool': file('#!/bin/sh\n', { mode: 0o4755 }),
+      'setgid-tool': file('#!/bin/sh\n', { mode: 0o2750 }),
+      shared: dir({ 'f.txt': file('x') }, { mode: 0o1777 }),
+    });
+    expect((await stat(join(remote, 'setuid-tool'))).mode & 0o7777).toBe(0o4755);
+    const local = await tempDir();
+    const result = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    expect(result.code, result.stderr).toBe(0);
+    const tree = await readTree(local);
+    expect(tree.get('setuid-tool')?.mode).toBe(0o755);
+    expect(tree.get('setgid-tool')?.mode).toBe(0o750);
+    expect(tree.get('shared')?.mode).toBe(0o777);
+  });
+
+  it('takes user@host:dir, with settings for that host from the config', async () => {
+    const remote = await remoteTree('by-user-at-host', { 'a.txt': file('via user@host') });
+    const local = join(await tempDir(), 'out');
+    const config = join(await tempDir(), 'config');
+    await writeFile(
+      config,
+      `Host 127.0.0.1\n  Port ${sshd.port}\n  IdentityFile ${sshd.identityPath}\n  UserKnownHostsFile ${sshd.knownHostsPath}\n`,
+    );
+    const result = await runGsync(['pull', '-F', config, `${sshd.user.name}@127.0.0.1:${remote}`, local], { env: sshd.env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readTree(local)).toEqual(await readTree(remote));
+  });
+
+  it('asks for a local-dir when the remote path has no name of its own', async () => {
+    const cwd = await tempDir();
+    for (const source of [`${sshd.alias}:`, `${sshd.alias}:~`, `${sshd.alias}:/`]) {
+      const result = await runGsync(['pull', source], { env: sshd.env, cwd });
+      expect(result.code, source).toBe(1);
+      expect(result.stderr).toMatch(/has no name to use for the local directory\n\s+hint: give the local directory explicitly/);
+    }
+    expect(await readdir(cwd)).toEqual([]);
+  });
+
   it('refuses a local-dir that is a file, with exit 3 and a hint', async () => {
     const remote = await remoteTree('to-a-file', { 'a.txt': file('x') });
     const parent = await tempDir();
