@@ -2,7 +2,7 @@ import { chmod, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
 import type { SFTPWrapper } from 'ssh2';
 import { localModeOf } from '../core/modes.js';
 import { planDir } from '../core/plan.js';
-import type { Action, DirAttrs, DirInput, DirRef, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
+import type { Action, DirAttrs, DirInput, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import type { Committer } from '../local/atomic.js';
 import type { Destination } from '../local/paths.js';
@@ -85,24 +85,31 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
 
 async function gather(ctx: PullContext, ref: DirRef): Promise<DirInput> {
   const dir = ref.path;
-  const local = await listLocalDir(ctx.destination.pathOf(dir), dir === '' ? STATE_DIR_NAME : undefined).catch((error: unknown) => {
-    const errno = error as NodeJS.ErrnoException;
-    throw new GsyncError('local-io', `cannot list local directory ${ctx.destination.pathOf(dir)}: ${errno.code ?? errno.message}`, {
-      hint: 'check permissions on the destination',
-      cause: error,
-    });
-  });
   const state = ctx.store.manifestIn(dir);
-  if (dir === '' && ctx.only) {
-    const name = ctx.only.name;
-    return { path: dir, remote: [ctx.only], local: local.filter((e) => e.name === name), state };
-  }
-  const listing = await listRemoteDir(ctx.sftp, ctx.remoteRoot, dir);
+  const single = dir === '' ? ctx.only : undefined;
+  const [local, listing] = await Promise.all([
+    listLocal(ctx, dir),
+    single ? { entries: [single], problems: [] } : listRemoteDir(ctx.sftp, ctx.remoteRoot, dir),
+  ]);
+  if (single) return { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state };
   for (const problem of listing.problems) ctx.tally.problem(problem);
   // A directory we could not list keeps a writable mode, so the next run can still fill it.
   const listedWhole = !listing.problems.some((p) => p.path === dir);
   const base = { path: dir, remote: listing.entries, local, state };
   return listedWhole && ref.attrs ? { ...base, self: ref.attrs } : base;
+}
+
+async function listLocal(ctx: PullContext, dir: string): Promise<LocalEntry[]> {
+  const path = ctx.destination.pathOf(dir);
+  try {
+    return await listLocalDir(path, dir === '' ? STATE_DIR_NAME : undefined);
+  } catch (error) {
+    const errno = error as NodeJS.ErrnoException;
+    throw new GsyncError('local-io', `cannot list local directory ${path}: ${errno.code ?? errno.message}`, {
+      hint: 'check permissions on the destination',
+      cause: error,
+    });
+  }
 }
 
 async function makeDir(path: string, replace: boolean): Promise<void> {

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { defaultLocalName, parseTarget } from '../core/target.js';
 import type { DirRef, RunSummary } from '../core/types.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
+import { classify } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { Committer } from '../local/atomic.js';
 import { acquireLock } from '../local/lock.js';
@@ -113,7 +114,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     void pool?.close();
   };
   request.signal?.addEventListener('abort', onAbort, { once: true });
-  let fatal: unknown;
+  let fatal: GsyncError | undefined;
   try {
     const rootRef: DirRef = { path: '', attrs: ctx.rootAttrs };
     await runQueue(
@@ -126,18 +127,17 @@ async function walk(input: WalkInput): Promise<RunSummary> {
       stop.signal,
     );
   } catch (error) {
-    fatal = stop.signal.aborted ? undefined : error;
+    fatal = stop.signal.aborted ? undefined : classify(error);
   } finally {
     request.signal?.removeEventListener('abort', onAbort);
-    await committer.flush().catch((error: unknown) => (fatal ??= error));
+    await committer.flush().catch((error: unknown) => (fatal ??= classify(error)));
     await pool?.close();
   }
 
   const interrupted = stop.signal.aborted;
-  const fatalCode = fatal instanceof GsyncError ? fatal.exitCode : fatal ? ExitCode.localIo : undefined;
-  const exitCode = worstExitCode([tally.problemsExitCode(), ...(interrupted ? [ExitCode.interrupted] : []), ...(fatalCode ? [fatalCode] : [])]);
+  const exitCode = worstExitCode([tally.problemsExitCode(), ...(interrupted ? [ExitCode.interrupted] : []), ...(fatal ? [fatal.exitCode] : [])]);
   const summary = tally.summary(runId, Date.now() - input.started, exitCode);
-  const message = fatal instanceof Error ? fatal.message : interrupted ? 'interrupted' : undefined;
+  const message = fatal?.message ?? (interrupted ? 'interrupted' : undefined);
   store.finishRun(summary, Date.now(), message);
   if (fatal) throw fatal;
   if (interrupted) {

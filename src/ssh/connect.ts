@@ -47,6 +47,11 @@ export async function openSession(spec: ConnectSpec, options: ConnectOptions = {
     );
   };
 
+  // Listening from the start: an 'error' with no listener would crash the process.
+  let lastError: Error | undefined;
+  client.on('error', (error) => {
+    lastError = error;
+  });
   await new Promise<void>((resolve, reject) => {
     const fail = (error: Error & { level?: string }): void => {
       socket.destroy();
@@ -70,17 +75,14 @@ export async function openSession(spec: ConnectSpec, options: ConnectOptions = {
   });
 
   const sftp = await openSftp(client, spec);
-  return sessionOf(client, sftp, hostKey ?? Buffer.alloc(0), spec);
+  return sessionOf(client, sftp, hostKey ?? Buffer.alloc(0), spec, () => lastError);
 }
 
-function sessionOf(client: ClientType, sftp: SFTPWrapper, hostKey: Buffer, spec: ConnectSpec): Session {
+function sessionOf(client: ClientType, sftp: SFTPWrapper, hostKey: Buffer, spec: ConnectSpec, errorSeen: () => Error | undefined): Session {
   let closedByUs = false;
   const listeners: Array<(error: GsyncError) => void> = [];
-  let lastError: Error | undefined;
-  client.on('error', (error) => {
-    lastError = error;
-  });
   client.once('close', () => {
+    const lastError = errorSeen();
     if (closedByUs) return;
     const error = new GsyncError('network', `connection to ${spec.alias} lost${lastError ? `: ${lastError.message}` : ''}`, {
       hint: 'run the same command again: finished files are kept',

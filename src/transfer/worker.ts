@@ -1,7 +1,8 @@
 import { closeSync, fchmodSync, futimesSync, openSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { localModeOf } from '../core/modes.js';
-import { GsyncError } from '../errors/GsyncError.js';
+import { classify } from '../errors/classify.js';
+import type { GsyncError } from '../errors/GsyncError.js';
 import { readRemoteFile } from '../remote/readLoop.js';
 import { isSftpStatus, sftpProblemCode } from '../remote/sftp.js';
 import { openSession, type Session } from '../ssh/connect.js';
@@ -12,9 +13,6 @@ import type { FetchTask, FileResult, FileTask, TaskResult, WorkerInit } from './
  * close), so many at once keep the channel full; each holds at most one buffer per READ in flight.
  */
 const FILES_AT_ONCE = 32;
-
-/** errno codes that mean the local side failed, whatever the connection is doing. */
-const localErrnos = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EBADF', 'ENOTDIR', 'EISDIR', 'EMFILE', 'ENFILE']);
 
 const init = workerData as WorkerInit;
 let session: Promise<Session> | undefined;
@@ -74,10 +72,6 @@ async function fetchOne(sftp: Session['sftp'], file: FileTask): Promise<FileResu
 }
 
 function describe(error: unknown): { kind: GsyncError['kind']; message: string; hint?: string } {
-  if (error instanceof GsyncError) return error.hint ? { kind: error.kind, message: error.message, hint: error.hint } : { kind: error.kind, message: error.message };
-  const errno = error as NodeJS.ErrnoException;
-  if (errno.code && localErrnos.has(errno.code)) {
-    return { kind: 'local-io', message: `cannot write the destination: ${errno.code}${errno.path ? ` (${errno.path})` : ''}`, hint: 'check free space and permissions on the destination' };
-  }
-  return { kind: 'network', message: `transfer connection failed: ${errno.message}`, hint: 'run the same command again: finished files are kept' };
+  const { kind, message, hint } = classify(error);
+  return hint === undefined ? { kind, message } : { kind, message, hint };
 }

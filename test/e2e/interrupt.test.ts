@@ -112,6 +112,17 @@ describe('interrupted pulls', () => {
     expect(third.code, third.stderr).toBe(0);
   });
 
+  it('a link that drops mid-transfer ends the run with exit 10 and only complete files in place', async () => {
+    const local = join(await tempDir(), 'mirror');
+    proxy.setMode({ kind: 'drop-after', bytes: 2 * MiB });
+    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: sshd.env });
+    proxy.setMode({ kind: 'pass' });
+    expect(result.code, result.stderr).toBe(10);
+    expect(result.stderr).toMatch(/hint: run the same command again/);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    await expectOnlyCompleteFiles(local);
+  });
+
   it('SIGINT stops the run with exit 20, keeps what is done, and releases the lock', async () => {
     const local = join(await tempDir(), 'mirror');
     const { child, finished } = await pullUntil(local, 4 * MiB);
