@@ -11,15 +11,20 @@ const localErrnos = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EI
 export function classify(error: unknown): GsyncError {
   if (error instanceof GsyncError) return error;
   const errno = error as NodeJS.ErrnoException | null | undefined;
-  if (errno?.code && localErrnos.has(errno.code)) {
-    return new GsyncError('local-io', `cannot write the destination: ${errno.code}${errno.path ? ` (${errno.path})` : ''}`, {
-      hint: 'check free space and permissions on the destination; partial files are kept under .gsync',
-      cause: error,
-    });
-  }
+  if (errno?.code && localErrnos.has(errno.code)) return localIoError(error, 'cannot write the destination');
   const message = error instanceof Error ? error.message : String(error);
   return new GsyncError('network', `the connection failed: ${message}`, {
     hint: 'run the same command again: finished files are kept',
+    cause: error,
+  });
+}
+
+/** A failed local file operation, as the user sees it: what was being done, the errno, the path. */
+export function localIoError(error: unknown, doing: string): GsyncError {
+  const errno = error as NodeJS.ErrnoException | null | undefined;
+  const detail = errno?.code ?? (error instanceof Error ? error.message : String(error));
+  return new GsyncError('local-io', `${doing}: ${detail}${errno?.path ? ` (${errno.path})` : ''}`, {
+    hint: 'check free space and permissions on the destination; partial files are kept under .gsync',
     cause: error,
   });
 }

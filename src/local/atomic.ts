@@ -1,6 +1,7 @@
-import { lstat, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ManifestRow, Problem } from '../core/types.js';
+import { localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { makeDurable, syncDirectories } from './durable.js';
 import type { Destination } from './paths.js';
@@ -69,44 +70,35 @@ export class Committer {
     if (batch.length === 0) return;
     try {
       await makeDurable(batch.map((p) => p.entry.partialPath), this.destination.partialDir);
-      const placed: Pending[] = [];
-      const touched: string[] = [];
-      for (const item of batch) {
-        const finalPath = this.destination.pathOf(item.entry.row.path);
-        const problem = await this.place(item.entry, finalPath);
-        if (problem) {
-          item.done(problem);
-          continue;
-        }
-        placed.push(item);
-        touched.push(dirname(finalPath));
-      }
-      await syncDirectories(touched);
+      const finalPaths = batch.map((item) => this.destination.pathOf(item.entry.row.path));
+      // Every entry of a batch has its own final path, so the renames are independent.
+      const problems = await Promise.all(batch.map((item, i) => this.place(item.entry, finalPaths[i] ?? '')));
+      const placed = batch.filter((item, i) => {
+        if (problems[i]) item.done(problems[i]);
+        return !problems[i];
+      });
+      await syncDirectories(placed.map((item) => dirname(this.destination.pathOf(item.entry.row.path))));
       this.record(placed.map((p) => p.entry.row));
       for (const item of placed) item.done(undefined);
     } catch (error) {
-      const fatal = localError(error);
+      const fatal = error instanceof GsyncError ? error : localIoError(error, 'cannot put files in place');
       for (const item of batch) item.fail(fatal);
     }
   }
 
+  /**
+   * rename replaces a file or a symlink itself and never writes through a planted symlink; onto
+   * a directory it fails with EISDIR, which is the one conflict to report (no look first: that
+   * would cost a call per file and could be stale by the rename).
+   */
   private async place(entry: ReadyEntry, finalPath: string): Promise<Problem | undefined> {
-    const existing = await lstat(finalPath).catch(() => undefined);
-    if (existing?.isDirectory()) {
+    try {
+      await rename(entry.partialPath, finalPath);
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EISDIR') throw error;
       await rm(entry.partialPath, { force: true });
       return { path: entry.row.path, stage: 'commit', code: 'conflict', message: 'a local directory stands where the remote has a file' };
     }
-    // rename replaces a file or a symlink itself; it never writes through a planted symlink.
-    await rename(entry.partialPath, finalPath);
-    return undefined;
   }
-}
-
-function localError(error: unknown): GsyncError {
-  if (error instanceof GsyncError) return error;
-  const errno = error as NodeJS.ErrnoException;
-  return new GsyncError('local-io', `cannot put files in place: ${errno.code ?? errno.message}${errno.path ? ` (${errno.path})` : ''}`, {
-    hint: 'check free space and permissions on the destination; partial files are kept under .gsync',
-    cause: error,
-  });
 }

@@ -3,6 +3,7 @@ import type { SFTPWrapper } from 'ssh2';
 import { localModeOf } from '../core/modes.js';
 import { planDir } from '../core/plan.js';
 import type { Action, DirAttrs, DirInput, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
+import { localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import type { Committer } from '../local/atomic.js';
 import type { Destination } from '../local/paths.js';
@@ -104,11 +105,7 @@ async function listLocal(ctx: PullContext, dir: string): Promise<LocalEntry[]> {
   try {
     return await listLocalDir(path, dir === '' ? STATE_DIR_NAME : undefined);
   } catch (error) {
-    const errno = error as NodeJS.ErrnoException;
-    throw new GsyncError('local-io', `cannot list local directory ${path}: ${errno.code ?? errno.message}`, {
-      hint: 'check permissions on the destination',
-      cause: error,
-    });
+    throw localIoError(error, `cannot list local directory ${path}`);
   }
 }
 
@@ -131,19 +128,21 @@ async function placeSymlink(ctx: PullContext, path: string, target: string, entr
 
 function fetchAll(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { type: 'fetch' }>>): Array<Promise<void>> {
   if (fetches.length === 0) return [];
-  const entries = new Map<string, RemoteEntry>(fetches.map((f) => [f.path, f.entry]));
-  const files: FileTask[] = fetches.map(({ path, entry }) => ({
-    path,
-    remotePath: remotePathOf(ctx.remoteRoot, ctx.only ? entry.name : path),
-    partialPath: ctx.partialPath(),
-    size: entry.size,
-    mtime: entry.mtime,
-    mode: entry.mode,
-  }));
-  const partials = new Map(files.map((f) => [f.path, f.partialPath]));
-  return batchFiles(files).map(async (batch) => {
+  const pending = new Map<string, { task: FileTask; entry: RemoteEntry }>();
+  for (const { path, entry } of fetches) {
+    const task = {
+      path,
+      remotePath: remotePathOf(ctx.remoteRoot, ctx.only ? entry.name : path),
+      partialPath: ctx.partialPath(),
+      size: entry.size,
+      mtime: entry.mtime,
+      mode: entry.mode,
+    };
+    pending.set(path, { task, entry });
+  }
+  return batchFiles([...pending.values()].map((p) => p.task)).map(async (batch) => {
     const result = await ctx.transfers().run({ kind: 'fetch', files: batch });
-    await Promise.all(result.files.map((file) => settle(ctx, file, entries, partials)));
+    await Promise.all(result.files.map((file) => settle(ctx, file, pending.get(file.path))));
     if (result.kind === 'fatal') {
       const { kind, message, hint } = result.error;
       throw new GsyncError(kind, message, hint === undefined ? {} : { hint });
@@ -151,15 +150,16 @@ function fetchAll(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { typ
   });
 }
 
-async function settle(ctx: PullContext, file: FileResult, entries: Map<string, RemoteEntry>, partials: Map<string, string>): Promise<void> {
-  const partialPath = partials.get(file.path) ?? '';
-  const entry = entries.get(file.path);
-  if (file.kind === 'failed' || !entry) {
+/** A worker's answer for one file: commit it, or report why not. `sent` is undefined only for a path the worker made up. */
+async function settle(ctx: PullContext, file: FileResult, sent: { task: FileTask; entry: RemoteEntry } | undefined): Promise<void> {
+  if (!sent) return;
+  const { partialPath } = sent.task;
+  if (file.kind === 'failed') {
     await rm(partialPath, { force: true });
-    if (file.kind === 'failed') ctx.tally.problem({ path: file.path, stage: 'transfer', code: file.code, message: file.message });
+    ctx.tally.problem({ path: file.path, stage: 'transfer', code: file.code, message: file.message });
     return;
   }
-  const problem: Problem | undefined = await ctx.committer.commit({ partialPath, row: rowOf(file.path, entry) });
+  const problem: Problem | undefined = await ctx.committer.commit({ partialPath, row: rowOf(file.path, sent.entry) });
   if (problem) {
     ctx.tally.problem(problem);
     return;

@@ -108,12 +108,10 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     partialPath: () => join(destination.partialDir, `${runId}-${++partials}`),
   };
 
-  const stop = new AbortController();
-  const onAbort = (): void => {
-    stop.abort();
-    void pool?.close();
-  };
-  request.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = request.signal;
+  // Workers stop at once; the queue stops issuing directories when it sees the signal.
+  const onAbort = (): void => void pool?.close();
+  signal?.addEventListener('abort', onAbort, { once: true });
   let fatal: GsyncError | undefined;
   try {
     const rootRef: DirRef = { path: '', attrs: ctx.rootAttrs };
@@ -124,17 +122,17 @@ async function walk(input: WalkInput): Promise<RunSummary> {
         await pullDir(ctx, ref, enqueue);
         await completion.finished(ref.path);
       },
-      stop.signal,
+      signal,
     );
   } catch (error) {
-    fatal = stop.signal.aborted ? undefined : classify(error);
+    fatal = signal?.aborted ? undefined : classify(error);
   } finally {
-    request.signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
     await committer.flush().catch((error: unknown) => (fatal ??= classify(error)));
     await pool?.close();
   }
 
-  const interrupted = stop.signal.aborted;
+  const interrupted = signal?.aborted ?? false;
   const exitCode = worstExitCode([tally.problemsExitCode(), ...(interrupted ? [ExitCode.interrupted] : []), ...(fatal ? [fatal.exitCode] : [])]);
   const summary = tally.summary(runId, Date.now() - input.started, exitCode);
   const message = fatal?.message ?? (interrupted ? 'interrupted' : undefined);
