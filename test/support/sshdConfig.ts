@@ -2,6 +2,8 @@ import { runProcess } from './runProcess.js';
 import { SSHD_PATH } from './sshdPath.js';
 
 export interface SshdConfigInput {
+  /** Default 127.0.0.1; the bench listens on its namespace's address. */
+  listenAddress?: string;
   port: number;
   hostKeyPath: string;
   authorizedKeysPath: string;
@@ -23,7 +25,7 @@ export interface SshdConfigInput {
  */
 export function renderSshdConfig(input: SshdConfigInput): string {
   const lines = [
-    `ListenAddress 127.0.0.1`,
+    `ListenAddress ${input.listenAddress ?? '127.0.0.1'}`,
     `Port ${input.port}`,
     `AddressFamily inet`,
     `HostKey ${input.hostKeyPath}`,
@@ -53,6 +55,8 @@ export function renderSshdConfig(input: SshdConfigInput): string {
 /** One `Host` block of the client's ~/.ssh/config. */
 export function renderClientHost(input: {
   alias: string;
+  /** Default 127.0.0.1. */
+  hostName?: string;
   port: number;
   user: string;
   identityPath: string;
@@ -60,7 +64,7 @@ export function renderClientHost(input: {
 }): string {
   return [
     `Host ${input.alias}`,
-    `  HostName 127.0.0.1`,
+    `  HostName ${input.hostName ?? '127.0.0.1'}`,
     `  Port ${input.port}`,
     `  User ${input.user}`,
     `  IdentityFile ${input.identityPath}`,

@@ -1,0 +1,150 @@
+/**
+ * `npm run bench -- [scenario[:dataset]]... [tool]... [--reps N] [--slow-reps N] [--slow-rep S] [--timeout S]`
+ * pulls the same data with gsync and its peers, in one run, and prints a table per scenario with
+ * each tool's ratio to gsync. `npm run bench -- --report FILE.tsv` re-renders old results.
+ * `npm run bench -- profile scenario:dataset` runs gsync once under --cpu-prof. See bench/README.md.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runCell, type Bench } from './cells.js';
+import { ensureDataset, type Dataset } from './datasets/store.js';
+import { installPeers } from './install.js';
+import { select, type ScenarioSpec } from './matrix.js';
+import { profileGsync } from './profile.js';
+import { renderChart } from './report/chart.js';
+import { summarize } from './report/summarize.js';
+import { renderTable } from './report/table.js';
+import { appendRows, parseTsv } from './report/tsv.js';
+import { startBenchServer, type BenchServer } from './server.js';
+import { TOOLS } from './tools.js';
+import type { DatasetName, Row } from './types.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const resultsDir = join(repo, 'bench', 'results');
+const log = (line: string): void => console.log(line);
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    reps: { type: 'string', default: '3' },
+    'slow-reps': { type: 'string', default: '1' },
+    timeout: { type: 'string', default: '1800' },
+    'slow-rep': { type: 'string', default: '120' },
+    report: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help === true) {
+  console.log(readFileSync(join(repo, 'bench', 'README.md'), 'utf8'));
+} else if (values.report !== undefined) {
+  printReport(parseTsv(readFileSync(values.report, 'utf8')), undefined);
+} else {
+  await bench();
+}
+
+async function bench(): Promise<void> {
+  const profiling = positionals[0] === 'profile';
+  const selection = select(profiling ? positionals.slice(1) : positionals, [...TOOLS.keys()]);
+  const reps = positiveInt(values.reps, '--reps');
+  const slowReps = positiveInt(values['slow-reps'], '--slow-reps');
+  const scratch = process.env['GSYNC_BENCH_DIR'] ?? join(repo, 'bench', 'scratch');
+  const runId = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  installPeers(log);
+
+  const datasets = new Map<DatasetName, Dataset>();
+  for (const { datasets: names } of selection.scenarios) {
+    for (const name of names) if (!datasets.has(name)) datasets.set(name, ensureDataset(join(scratch, 'data'), name, log));
+  }
+  // Each invocation starts from nothing but the datasets: own copies are made again, so they
+  // always match this build of every tool.
+  for (const dir of ['runs', 'keep', 'serve']) rmSync(join(scratch, dir), { recursive: true, force: true });
+
+  const server = await startBenchServer(join(scratch, 'ssh'), log);
+  const stopOnSignal = (): void => {
+    void server.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: server.home,
+    RCLONE_CONFIG: join(server.home, 'rclone.conf'),
+    XDG_CONFIG_HOME: join(server.home, '.config'),
+    XDG_CACHE_HOME: join(server.home, '.cache'),
+    LANG: 'C.UTF-8',
+  };
+  writeFileSync(env['RCLONE_CONFIG'] as string, '');
+  const context: Bench = { runId, repo, scratch, server, env, timeoutMs: positiveInt(values.timeout, '--timeout') * 1000, slowRepSeconds: positiveInt(values['slow-rep'], '--slow-rep'), log };
+  log(`bench ${runId}: server reached over ${server.where}; scratch ${scratch}`);
+  try {
+    if (profiling) {
+      const first = selection.scenarios[0];
+      const dataset = first === undefined ? undefined : datasets.get(first.datasets[0] ?? 'small');
+      if (first === undefined || dataset === undefined) throw new Error('profile needs a scenario:dataset, e.g. profile full:small');
+      await profileGsync(context, first.spec, dataset, join(scratch, 'profiles'));
+      return;
+    }
+    const results = join(resultsDir, `${runId.replaceAll(':', '')}.tsv`);
+    const rows: Row[] = [];
+    for (const { spec, datasets: names } of selection.scenarios) {
+      const scenarioRows = await runScenario(context, server, spec, names, datasets, selection.tools, spec.slow ? slowReps : reps);
+      await appendRows(results, scenarioRows);
+      rows.push(...scenarioRows);
+      printReport(scenarioRows, runId);
+    }
+    log(`\nraw rows: ${results}`);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function runScenario(
+  bench: Bench,
+  server: BenchServer,
+  spec: ScenarioSpec,
+  names: readonly DatasetName[],
+  datasets: ReadonlyMap<DatasetName, Dataset>,
+  only: readonly string[] | undefined,
+  reps: number,
+): Promise<Row[]> {
+  log(`\n== ${spec.name} ==`);
+  const wan = spec.wan === undefined ? undefined : await server.startWan(`bench-${spec.name}`, spec.wan.oneWayDelayMs, spec.wan.rateBitsPerSecond);
+  const link = wan === undefined ? { endpoint: server.endpoint, counters: () => server.counters() } : { endpoint: wan.endpoint, counters: () => wan.proxy.counters() };
+  const rows: Row[] = [];
+  try {
+    for (const name of names) {
+      const dataset = datasets.get(name);
+      if (dataset === undefined) continue;
+      for (const toolName of spec.tools.filter((t) => only === undefined || only.includes(t))) {
+        const tool = TOOLS.get(toolName);
+        if (tool !== undefined) rows.push(...(await runCell(bench, { scenario: spec.name, dataset, tool, reps, link })));
+      }
+    }
+  } finally {
+    await wan?.proxy.close();
+  }
+  return rows;
+}
+
+/** Prints a table per scenario and, given a run id, writes its SVG chart beside the TSV. */
+function printReport(rows: readonly Row[], runId: string | undefined): void {
+  const cells = summarize(rows);
+  for (const scenario of [...new Set(cells.map((c) => c.scenario))]) {
+    const mine = cells.filter((c) => c.scenario === scenario);
+    log(`\n${renderTable(scenario, mine)}`);
+    if (runId === undefined) continue;
+    mkdirSync(resultsDir, { recursive: true });
+    const chart = join(resultsDir, `${runId.replaceAll(':', '')}-${scenario}.svg`);
+    writeFileSync(chart, renderChart(scenario, mine));
+    log(`chart: ${chart}`);
+  }
+}
+
+function positiveInt(text: string | undefined, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} wants a positive whole number, not "${text}"`);
+  return n;
+}

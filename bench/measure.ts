@@ -1,0 +1,132 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import type { ByteCounts } from './server.js';
+import type { Command } from './tools.js';
+
+/** What one run of a tool cost, as /usr/bin/time and the byte counters saw it. */
+export interface Measured {
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+  readonly wallSeconds: number;
+  readonly userSeconds: number;
+  readonly sysSeconds: number;
+  readonly maxRssKiB: number;
+  readonly downBytes: number;
+  readonly upBytes: number;
+  /** The last lines the tool printed on stderr, for a FAIL cell's explanation. */
+  readonly stderrTail: string;
+}
+
+export interface RunSetup {
+  readonly env: NodeJS.ProcessEnv;
+  readonly counters: () => ByteCounts;
+  readonly timeoutMs: number;
+  /** Where /usr/bin/time writes its line. */
+  readonly timeFile: string;
+}
+
+/** Flushes dirty pages so a rep does not pay for the previous one's writeback. */
+export function flushDirtyPages(): void {
+  spawnSync('sync');
+}
+
+/**
+ * Runs `command` under /usr/bin/time in its own process group and measures it. Wall time is taken
+ * here (sub-millisecond); CPU is user+sys of the whole tree (every waited-for child), RSS the
+ * largest single process.
+ */
+export async function measure(command: Command, setup: RunSetup): Promise<Measured> {
+  rmSync(setup.timeFile, { force: true });
+  const before = setup.counters();
+  const started = performance.now();
+  const result = await run({ ...command, file: '/usr/bin/time', args: ['-f', '%U %S %M', '-o', setup.timeFile, command.file, ...command.args] }, setup);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const after = setup.counters();
+  let [user, sys, rss] = [NaN, NaN, NaN];
+  try {
+    const last = readFileSync(setup.timeFile, 'utf8').trim().split('\n').at(-1) ?? '';
+    [user, sys, rss] = last.split(' ').map(Number) as [number, number, number];
+  } catch {
+    // Killed by the timeout before time wrote its line: the row says TIMEOUT anyway.
+  }
+  return {
+    ...result,
+    wallSeconds,
+    userSeconds: user,
+    sysSeconds: sys,
+    maxRssKiB: rss,
+    downBytes: after.down - before.down,
+    upBytes: after.up - before.up,
+  };
+}
+
+/**
+ * Runs `command` and SIGKILLs its whole process group once `killAtDown` bytes have come down (the
+ * resume scenario's first half). Returns the bytes that crossed, and whether the kill happened
+ * before the tool finished on its own.
+ */
+export async function runUntilKilled(command: Command, setup: RunSetup, killAtDown: number): Promise<{ killed: boolean; downBytes: number; upBytes: number; exitCode: number | null }> {
+  const before = setup.counters();
+  let killed = false;
+  const result = await run(command, setup, (pid) => {
+    if (setup.counters().down - before.down < killAtDown) return false;
+    killed = true;
+    killGroup(pid);
+    return true;
+  });
+  // Bytes already in flight when the tool died still reach the counters for a moment.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const after = setup.counters();
+  return { killed, downBytes: after.down - before.down, upBytes: after.up - before.up, exitCode: result.exitCode };
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Poll period for the kill point: at ~1 GB/s, 2 ms is ~2 MB of a 1 GiB dataset. */
+const POLL_MS = 2;
+
+async function run(
+  command: Command,
+  setup: RunSetup,
+  poll?: (pid: number) => boolean,
+): Promise<{ exitCode: number | null; timedOut: boolean; stderrTail: string }> {
+  const child = spawn(command.file, [...command.args], {
+    env: setup.env,
+    detached: true,
+    stdio: [command.stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'],
+  });
+  if (command.stdin !== undefined) child.stdin?.end(command.stdin);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4096);
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    if (child.pid !== undefined) killGroup(child.pid);
+  }, setup.timeoutMs);
+  const poller =
+    poll === undefined
+      ? undefined
+      : setInterval(() => {
+          if (child.pid !== undefined && poll(child.pid)) clearInterval(poller);
+        }, POLL_MS);
+  const exitCode = await new Promise<number | null>((resolve) => {
+    child.once('error', (error) => {
+      stderr += error.message;
+      resolve(null);
+    });
+    child.once('close', (code) => resolve(code));
+  });
+  clearTimeout(timer);
+  if (poller !== undefined) clearInterval(poller);
+  if (child.pid !== undefined) killGroup(child.pid); // anything the tool left running in its group
+  const stderrTail = stderr.trim().split('\n').slice(-3).join(' | ');
+  return { exitCode, timedOut, stderrTail };
+}
