@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { runCell, type Bench } from './cells.js';
 import { ensureDataset, type Dataset } from './datasets/store.js';
 import { installPeers } from './install.js';
+import { killRunningTools } from './measure.js';
 import { select, type ScenarioSpec } from './matrix.js';
 import { profileGsync } from './profile.js';
 import { renderChart } from './report/chart.js';
@@ -64,6 +65,7 @@ async function bench(): Promise<void> {
 
   const server = await startBenchServer(join(scratch, 'ssh'), log);
   const stopOnSignal = (): void => {
+    killRunningTools();
     void server.stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', stopOnSignal);

@@ -80,6 +80,14 @@ export async function runUntilKilled(command: Command, setup: RunSetup, killAtDo
   return { killed, downBytes: after.down - before.down, upBytes: after.up - before.up, exitCode: result.exitCode };
 }
 
+/** Process groups of tools still running, so an interrupted bench leaves none behind. */
+const running = new Set<number>();
+
+/** SIGKILLs every tool the bench started that is still running (for SIGINT/SIGTERM). */
+export function killRunningTools(): void {
+  for (const pid of running) killGroup(pid);
+}
+
 function killGroup(pid: number): void {
   try {
     process.kill(-pid, 'SIGKILL');
@@ -101,6 +109,7 @@ async function run(
     detached: true,
     stdio: [command.stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'],
   });
+  if (child.pid !== undefined) running.add(child.pid);
   if (command.stdin !== undefined) child.stdin?.end(command.stdin);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -126,7 +135,10 @@ async function run(
   });
   clearTimeout(timer);
   if (poller !== undefined) clearInterval(poller);
-  if (child.pid !== undefined) killGroup(child.pid); // anything the tool left running in its group
+  if (child.pid !== undefined) {
+    killGroup(child.pid); // anything the tool left running in its group
+    running.delete(child.pid);
+  }
   const stderrTail = stderr.trim().split('\n').slice(-3).join(' | ');
   return { exitCode, timedOut, stderrTail };
 }

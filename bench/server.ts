@@ -1,12 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { killTreesAndWait } from '../test/support/processTree.js';
 import { generateKeyPair } from '../test/support/sshKeys.js';
 import { renderClientHost, renderSshdConfig, sshdVersion } from '../test/support/sshdConfig.js';
+import { ensureTestUser } from '../test/support/ensureTestUser.js';
 import { SSHD_PATH } from '../test/support/sshdPath.js';
 import { launchSshd } from '../test/support/sshdProcess.js';
+import { TEST_USER_NAME } from '../test/support/testUser.js';
 import type { Endpoint } from './tools.js';
 import { startWanProxy, type WanProxy } from './wanProxy.js';
 
@@ -40,7 +41,7 @@ const SERVER_ADDRESS = '10.213.71.2';
 /**
  * Starts sshd in a network namespace over a veth pair when it can (bytes are read off the veth
  * counters, and no user-space hop costs CPU), else on 127.0.0.1 behind a counting proxy. All its
- * files live in `dir`; the client logs in as the current user (root, for the namespace).
+ * files live in `dir`; the client logs in as the unprivileged test user (shell /bin/sh).
  */
 export async function startBenchServer(dir: string, log: (line: string) => void): Promise<BenchServer> {
   const server = join(dir, 'server');
@@ -59,7 +60,10 @@ export async function startBenchServer(dir: string, log: (line: string) => void)
   writeFileSync(authorizedKeysPath, `${clientKey}\n`);
   writeFileSync(configPath, '', { mode: 0o600 });
   writeFileSync(knownHostsPath, '', { mode: 0o600 });
-  const user = userInfo().username;
+  // Not root: the server runs each exec through the login shell (rclone runs `md5sum` per file),
+  // and root's rc files on a dev box (pyenv, nvm) would make the peers pay for our machine.
+  await ensureTestUser();
+  const user = TEST_USER_NAME;
   const sshdConfig = (listenAddress: string, port: number): string =>
     renderSshdConfig({ listenAddress, port, hostKeyPath, authorizedKeysPath, disablePenalties: major > 9 || (major === 9 && minor >= 8) });
   const addAlias = (alias: string, host: string, port: number): Endpoint => {
