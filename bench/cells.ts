@@ -17,17 +17,14 @@ export interface Bench {
   readonly server: BenchServer;
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs: number;
-  /** A cell whose first rep took longer than this is not repeated (rclone's per-file md5sum on small takes minutes). */
-  readonly slowRepSeconds: number;
   log(line: string): void;
 }
 
-/** One cell of the matrix: a scenario, a dataset and a tool, measured `reps` times. */
+/** One cell of the matrix: a scenario, a dataset and a tool. */
 export interface Cell {
   readonly scenario: ScenarioName;
   readonly dataset: Dataset;
   readonly tool: Tool;
-  readonly reps: number;
   /** The link to pull over: the server's own, or a WAN proxy's. */
   readonly link: { endpoint: Endpoint; counters: () => ByteCounts };
 }
@@ -38,27 +35,19 @@ interface OwnCopy {
   readonly coldDownBytes: number;
 }
 
-/** Runs a cell's reps and returns one row per rep. */
-export async function runCell(bench: Bench, cell: Cell): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (let rep = 1; rep <= cell.reps; rep++) {
-    try {
-      rows.push(await runRep(bench, cell, rep));
-    } catch (error) {
-      rows.push(row(bench, cell, rep, 'ERROR', (error as Error).message.split('\n')[0] ?? '', undefined, null));
-    }
-    const last = rows.at(-1);
-    if (last === undefined) continue;
-    bench.log(`  ${cell.scenario} ${cell.dataset.name} ${cell.tool.name} #${rep}: ${describe(last)}`);
-    if (rep < cell.reps && !(last.wallSeconds <= bench.slowRepSeconds)) {
-      bench.log(`  (not repeated: over ${bench.slowRepSeconds} s, or not measured)`);
-      break;
-    }
+/** Runs rep number `rep` of a cell; whatever goes wrong becomes the row's status. */
+export async function runRep(bench: Bench, cell: Cell, rep: number): Promise<Row> {
+  let result: Row;
+  try {
+    result = await attempt(bench, cell, rep);
+  } catch (error) {
+    result = row(bench, cell, rep, 'ERROR', (error as Error).message.split('\n')[0] ?? '', undefined, null);
   }
-  return rows;
+  bench.log(`  ${cell.scenario} ${cell.dataset.name} ${cell.tool.name} #${rep}: ${describe(result)}`);
+  return result;
 }
 
-async function runRep(bench: Bench, cell: Cell, rep: number): Promise<Row> {
+async function attempt(bench: Bench, cell: Cell, rep: number): Promise<Row> {
   const { dataset, tool } = cell;
   const dest = destOf(bench, tool, dataset);
   rmSync(dest, { recursive: true, force: true });
@@ -86,9 +75,9 @@ async function runRep(bench: Bench, cell: Cell, rep: number): Promise<Row> {
     default: {
       serve(bench, dataset, 'v1');
       const result = await measured(bench, cell, rep, dataset.v1Manifest, null);
-      // The last good cold copy becomes the tool's own copy for noop, incr and resume.
+      // The first good cold copy becomes the tool's own copy for noop, incr and resume.
       const keep = keepOf(bench, tool, dataset);
-      if (cell.scenario === 'full' && result.status === 'ok' && rep === cell.reps && !existsSync(keep.dir)) {
+      if (cell.scenario === 'full' && result.status === 'ok' && !existsSync(keep.dir)) {
         mkdirSync(join(keep.dir, '..'), { recursive: true });
         renameSync(dest, keep.dir);
         writeFileSync(keep.meta, JSON.stringify({ coldDownBytes: result.downBytes }));
@@ -113,7 +102,7 @@ async function ownCopy(bench: Bench, cell: Cell): Promise<OwnCopy> {
   const keep = keepOf(bench, cell.tool, cell.dataset);
   if (!existsSync(keep.meta)) {
     bench.log(`  making ${cell.tool.name}'s own copy of ${cell.dataset.name} (a cold pull, not measured)`);
-    const made = await runRep(bench, { ...cell, scenario: 'full', reps: 1 }, 1);
+    const made = await attempt(bench, { ...cell, scenario: 'full' }, 1);
     if (made.status !== 'ok') throw new Error(`${cell.tool.name} could not make its own copy: ${made.status} ${made.detail}`);
   }
   const { coldDownBytes } = JSON.parse(readFileSync(keep.meta, 'utf8')) as { coldDownBytes: number };

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runCell, type Bench } from './cells.js';
+import { runRep, type Bench, type Cell } from './cells.js';
 import { ensureDataset, type Dataset } from './datasets/store.js';
 import { installPeers } from './install.js';
 import { killRunningTools } from './measure.js';
@@ -79,7 +79,8 @@ async function bench(): Promise<void> {
     LANG: 'C.UTF-8',
   };
   writeFileSync(env['RCLONE_CONFIG'] as string, '');
-  const context: Bench = { runId, repo, scratch, server, env, timeoutMs: positiveInt(values.timeout, '--timeout') * 1000, slowRepSeconds: positiveInt(values['slow-rep'], '--slow-rep'), log };
+  const context: Bench = { runId, repo, scratch, server, env, timeoutMs: positiveInt(values.timeout, '--timeout') * 1000, log };
+  const slowRepSeconds = positiveInt(values['slow-rep'], '--slow-rep');
   log(`bench ${runId}: server reached over ${server.where}; scratch ${scratch}`);
   try {
     if (profiling) {
@@ -92,7 +93,7 @@ async function bench(): Promise<void> {
     const results = join(resultsDir, `${runId.replaceAll(':', '')}.tsv`);
     const rows: Row[] = [];
     for (const { spec, datasets: names } of selection.scenarios) {
-      const scenarioRows = await runScenario(context, server, spec, names, datasets, selection.tools, spec.slow ? slowReps : reps);
+      const scenarioRows = await runScenario(context, server, spec, names, datasets, selection.tools, { reps: spec.slow ? slowReps : reps, slowRepSeconds });
       await appendRows(results, scenarioRows);
       rows.push(...scenarioRows);
       printReport(scenarioRows, runId);
@@ -110,7 +111,7 @@ async function runScenario(
   names: readonly DatasetName[],
   datasets: ReadonlyMap<DatasetName, Dataset>,
   only: readonly string[] | undefined,
-  reps: number,
+  repeat: { reps: number; slowRepSeconds: number },
 ): Promise<Row[]> {
   log(`\n== ${spec.name} ==`);
   const wan = spec.wan === undefined ? undefined : await server.startWan(`bench-${spec.name}`, spec.wan.oneWayDelayMs, spec.wan.rateBitsPerSecond);
@@ -120,9 +121,20 @@ async function runScenario(
     for (const name of names) {
       const dataset = datasets.get(name);
       if (dataset === undefined) continue;
-      for (const toolName of spec.tools.filter((t) => only === undefined || only.includes(t))) {
-        const tool = TOOLS.get(toolName);
-        if (tool !== undefined) rows.push(...(await runCell(bench, { scenario: spec.name, dataset, tool, reps, link })));
+      const tools = spec.tools.filter((t) => only === undefined || only.includes(t)).flatMap((t) => TOOLS.get(t) ?? []);
+      // Reps go round the tools (rep 1 of each, then rep 2, ...): this VM's speed drifts by
+      // minutes, and interleaving spreads a slow spell over every tool instead of one.
+      let cells: Cell[] = tools.map((tool) => ({ scenario: spec.name, dataset, tool, link }));
+      for (let rep = 1; rep <= repeat.reps && cells.length > 0; rep++) {
+        const again: Cell[] = [];
+        for (const cell of cells) {
+          const row = await runRep(bench, cell, rep);
+          rows.push(row);
+          // A cell over the budget (rclone's per-file md5sum on small) or not measured is not repeated.
+          if (row.wallSeconds <= repeat.slowRepSeconds) again.push(cell);
+          else if (rep < repeat.reps) log(`  (${cell.tool.name} not repeated: over ${repeat.slowRepSeconds} s, or not measured)`);
+        }
+        cells = again;
       }
     }
   } finally {

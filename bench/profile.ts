@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { runCell, type Bench } from './cells.js';
+import { runRep, type Bench } from './cells.js';
 import type { Dataset } from './datasets/store.js';
 import type { ScenarioSpec } from './matrix.js';
 import { TOOLS, type Tool } from './tools.js';
@@ -36,7 +36,7 @@ export async function profileGsync(bench: Bench, spec: ScenarioSpec, dataset: Da
   try {
     const endpoint = link?.endpoint ?? bench.server.endpoint;
     const counters = link === undefined ? () => bench.server.counters() : () => link.proxy.counters();
-    await runCell(bench, { scenario: spec.name, dataset, tool: profiled, reps: 1, link: { endpoint, counters } });
+    await runRep(bench, { scenario: spec.name, dataset, tool: profiled, link: { endpoint, counters } }, 1);
   } finally {
     await link?.proxy.close();
   }
