@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CpuAccount } from './cpuAccount.js';
 import type { Dataset } from './datasets/store.js';
-import { verifyCopy, type Manifest } from './datasets/manifest.js';
+import { overlay, verifyCopy, type Manifest } from './datasets/manifest.js';
 import { flushDirtyPages, measure, runUntilKilled, type Measured, type RunSetup } from './measure.js';
 import type { BenchServer, ByteCounts } from './server.js';
 import type { Endpoint, Tool, ToolContext } from './tools.js';
@@ -17,6 +18,7 @@ export interface Bench {
   readonly server: BenchServer;
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs: number;
+  readonly cpu: CpuAccount | undefined;
   log(line: string): void;
 }
 
@@ -59,7 +61,7 @@ async function attempt(bench: Bench, cell: Cell, rep: number): Promise<Row> {
       const v2 = cell.scenario === 'incr';
       serve(bench, dataset, v2 ? 'v2' : 'v1');
       try {
-        return await measured(bench, cell, rep, v2 ? manifestV2(dataset) : dataset.v1Manifest, null);
+        return await measured(bench, cell, rep, v2 ? overlay(dataset.v1Manifest, manifestV2(dataset)) : dataset.v1Manifest, null);
       } finally {
         serve(bench, dataset, 'v1');
       }
@@ -151,7 +153,7 @@ function commandOf(bench: Bench, cell: Cell): ReturnType<Tool['command']> {
 }
 
 function setupOf(bench: Bench, cell: Cell): RunSetup {
-  return { env: bench.env, counters: cell.link.counters, timeoutMs: bench.timeoutMs, timeFile: join(bench.scratch, 'time.out') };
+  return { env: bench.env, counters: cell.link.counters, timeoutMs: bench.timeoutMs, timeFile: join(bench.scratch, 'time.out'), cpu: bench.cpu };
 }
 
 function row(bench: Bench, cell: Cell, rep: number, status: CellStatus, detail: string, m: Measured | undefined, resentBytes: number | null): Row {

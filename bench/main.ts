@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runRep, type Bench, type Cell } from './cells.js';
+import { openCpuAccount } from './cpuAccount.js';
 import { ensureDataset, type Dataset } from './datasets/store.js';
 import { installPeers } from './install.js';
 import { killRunningTools } from './measure.js';
@@ -64,6 +65,7 @@ async function bench(): Promise<void> {
   for (const dir of ['runs', 'keep', 'serve']) rmSync(join(scratch, dir), { recursive: true, force: true });
 
   const server = await startBenchServer(join(scratch, 'ssh'), log);
+  const cpu = openCpuAccount('gsync-bench');
   const stopOnSignal = (): void => {
     killRunningTools();
     void server.stop().finally(() => process.exit(130));
@@ -79,9 +81,9 @@ async function bench(): Promise<void> {
     LANG: 'C.UTF-8',
   };
   writeFileSync(env['RCLONE_CONFIG'] as string, '');
-  const context: Bench = { runId, repo, scratch, server, env, timeoutMs: positiveInt(values.timeout, '--timeout') * 1000, log };
+  const context: Bench = { runId, repo, scratch, server, env, timeoutMs: positiveInt(values.timeout, '--timeout') * 1000, cpu, log };
   const slowRepSeconds = positiveInt(values['slow-rep'], '--slow-rep');
-  log(`bench ${runId}: server reached over ${server.where}; scratch ${scratch}`);
+  log(`bench ${runId}: server reached over ${server.where}; CPU counted by ${cpu === undefined ? '/usr/bin/time (waited-for children only)' : 'cgroup'}; scratch ${scratch}`);
   try {
     if (profiling) {
       const first = selection.scenarios[0];
@@ -101,6 +103,7 @@ async function bench(): Promise<void> {
     log(`\nraw rows: ${results}`);
   } finally {
     await server.stop();
+    cpu?.remove();
   }
 }
 

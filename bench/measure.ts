@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import type { CpuAccount } from './cpuAccount.js';
 import type { ByteCounts } from './server.js';
 import type { Command } from './tools.js';
 
@@ -23,6 +24,8 @@ export interface RunSetup {
   readonly timeoutMs: number;
   /** Where /usr/bin/time writes its line. */
   readonly timeFile: string;
+  /** Counts CPU of the whole tree when the machine allows (else /usr/bin/time's waited-for children). */
+  readonly cpu: CpuAccount | undefined;
 }
 
 /** Flushes dirty pages so a rep does not pay for the previous one's writeback. */
@@ -32,22 +35,34 @@ export function flushDirtyPages(): void {
 
 /**
  * Runs `command` under /usr/bin/time in its own process group and measures it. Wall time is taken
- * here (sub-millisecond); CPU is user+sys of the whole tree (every waited-for child), RSS the
- * largest single process.
+ * here (sub-millisecond); CPU is user+sys of the whole tree (from the cgroup, else every
+ * waited-for child), RSS the largest single process.
  */
 export async function measure(command: Command, setup: RunSetup): Promise<Measured> {
   rmSync(setup.timeFile, { force: true });
+  const timed = ['-f', '%U %S %M', '-o', setup.timeFile, command.file, ...command.args];
+  // The shell joins the cgroup, then becomes /usr/bin/time: the tool and all it starts are in it.
+  const wrapped: Command =
+    setup.cpu === undefined
+      ? { ...command, file: '/usr/bin/time', args: timed }
+      : { ...command, file: '/bin/sh', args: ['-c', 'echo $$ > "$0" && exec /usr/bin/time "$@"', setup.cpu.procsFile, ...timed] };
+  const cpuBefore = setup.cpu?.read();
   const before = setup.counters();
   const started = performance.now();
-  const result = await run({ ...command, file: '/usr/bin/time', args: ['-f', '%U %S %M', '-o', setup.timeFile, command.file, ...command.args] }, setup);
+  const result = await run(wrapped, setup);
   const wallSeconds = (performance.now() - started) / 1000;
   const after = setup.counters();
+  const cpuAfter = setup.cpu?.read();
   let [user, sys, rss] = [NaN, NaN, NaN];
   try {
     const last = readFileSync(setup.timeFile, 'utf8').trim().split('\n').at(-1) ?? '';
     [user, sys, rss] = last.split(' ').map(Number) as [number, number, number];
   } catch {
     // Killed by the timeout before time wrote its line: the row says TIMEOUT anyway.
+  }
+  if (cpuBefore !== undefined && cpuAfter !== undefined) {
+    user = cpuAfter.user - cpuBefore.user;
+    sys = cpuAfter.sys - cpuBefore.sys;
   }
   return {
     ...result,

@@ -91,3 +91,18 @@ export function verifyCopy(dest: string, manifest: Manifest, ownedByTool: (rel: 
   }
   return problems.join('; ');
 }
+
+/**
+ * What a pull of `top` over a complete copy of `base` leaves when the tool does not delete (none
+ * of the benched commands does): every file of `top`, plus the files `base` had that `top` lost.
+ */
+export function overlay(base: Manifest, top: Manifest): Manifest {
+  const paths = new Set(top.files.map((f) => f.path));
+  const kept = base.files.filter((f) => !paths.has(f.path));
+  const files = [...top.files, ...kept].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return {
+    dirs: [...new Set([...base.dirs, ...top.dirs])].sort(),
+    files,
+    bytes: files.reduce((sum, f) => sum + f.size, 0),
+  };
+}

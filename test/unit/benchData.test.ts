@@ -1,7 +1,7 @@
 import { appendFileSync, cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyCopy } from '../../bench/datasets/manifest.js';
+import { overlay, verifyCopy } from '../../bench/datasets/manifest.js';
 import { ensureDataset, type Dataset } from '../../bench/datasets/store.js';
 import { SCENARIOS, select } from '../../bench/matrix.js';
 import { TOOLS } from '../../bench/tools.js';
@@ -106,5 +106,35 @@ describe('select: which cells a command line runs', () => {
   });
   it('lists only tools that exist in every scenario', () => {
     for (const spec of SCENARIOS) for (const tool of spec.tools) expect(tools).toContain(tool);
+  });
+});
+
+describe('overlay: what a non-deleting pull of v2 over a v1 copy leaves', () => {
+  it('takes v2’s files, keeps the ones v2 deleted, and sums the bytes', () => {
+    const v1 = {
+      dirs: ['d'],
+      files: [
+        { path: 'd/a', size: 1, sha1: 'a1' },
+        { path: 'd/gone', size: 2, sha1: 'g1' },
+      ],
+      bytes: 3,
+    };
+    const v2 = {
+      dirs: ['d', 'e'],
+      files: [
+        { path: 'd/a', size: 5, sha1: 'a2' },
+        { path: 'e/new', size: 7, sha1: 'n2' },
+      ],
+      bytes: 12,
+    };
+    expect(overlay(v1, v2)).toEqual({
+      dirs: ['d', 'e'],
+      files: [
+        { path: 'd/a', size: 5, sha1: 'a2' },
+        { path: 'd/gone', size: 2, sha1: 'g1' },
+        { path: 'e/new', size: 7, sha1: 'n2' },
+      ],
+      bytes: 14,
+    });
   });
 });
