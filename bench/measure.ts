@@ -3,17 +3,12 @@ import { readFileSync, rmSync } from 'node:fs';
 import type { CpuAccount } from './cpuAccount.js';
 import type { ByteCounts } from './server.js';
 import type { Command } from './tools.js';
+import type { Row } from './types.js';
 
-/** What one run of a tool cost, as /usr/bin/time and the byte counters saw it. */
-export interface Measured {
+/** What one run of a tool cost (a Row's measurements), and how it ended. */
+export interface Measured extends Pick<Row, 'wallSeconds' | 'userSeconds' | 'sysSeconds' | 'maxRssKiB' | 'downBytes' | 'upBytes'> {
   readonly exitCode: number | null;
   readonly timedOut: boolean;
-  readonly wallSeconds: number;
-  readonly userSeconds: number;
-  readonly sysSeconds: number;
-  readonly maxRssKiB: number;
-  readonly downBytes: number;
-  readonly upBytes: number;
   /** The last lines the tool printed on stderr, for a FAIL cell's explanation. */
   readonly stderrTail: string;
 }
