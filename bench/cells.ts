@@ -53,6 +53,7 @@ async function attempt(bench: Bench, cell: Cell, rep: number): Promise<Row> {
   const { dataset, tool } = cell;
   const dest = destOf(bench, tool, dataset);
   rmSync(dest, { recursive: true, force: true });
+  mkdirSync(join(dest, '..'), { recursive: true });
   switch (cell.scenario) {
     case 'noop':
     case 'incr': {
@@ -132,9 +133,7 @@ export function servedPath(bench: Bench, dataset: Dataset): string {
 }
 
 function destOf(bench: Bench, tool: Tool, dataset: Dataset): string {
-  const parent = join(bench.scratch, 'runs', tool.name);
-  mkdirSync(parent, { recursive: true });
-  return join(parent, dataset.name);
+  return join(bench.scratch, 'runs', tool.name, dataset.name);
 }
 
 function keepOf(bench: Bench, tool: Tool, dataset: Dataset): { dir: string; meta: string } {

@@ -93,11 +93,9 @@ async function bench(): Promise<void> {
       return;
     }
     const results = join(resultsDir, `${runId.replaceAll(':', '')}.tsv`);
-    const rows: Row[] = [];
     for (const { spec, datasets: names } of selection.scenarios) {
       const scenarioRows = await runScenario(context, server, spec, names, datasets, selection.tools, { reps: spec.slow ? slowReps : reps, slowRepSeconds });
       await appendRows(results, scenarioRows);
-      rows.push(...scenarioRows);
       printReport(scenarioRows, runId);
     }
     log(`\nraw rows: ${results}`);

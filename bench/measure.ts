@@ -1,5 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { killGroup } from '../test/support/runProcess.js';
 import type { CpuAccount } from './cpuAccount.js';
 import type { ByteCounts } from './server.js';
 import type { Command } from './tools.js';
@@ -78,10 +79,10 @@ export async function measure(command: Command, setup: RunSetup): Promise<Measur
 export async function runUntilKilled(command: Command, setup: RunSetup, killAtDown: number): Promise<{ killed: boolean; downBytes: number; upBytes: number; exitCode: number | null }> {
   const before = setup.counters();
   let killed = false;
-  const result = await run(command, setup, (pid) => {
+  const result = await run(command, setup, (child) => {
     if (setup.counters().down - before.down < killAtDown) return false;
     killed = true;
-    killGroup(pid);
+    killGroup(child);
     return true;
   });
   // Bytes already in flight when the tool died still reach the counters for a moment.
@@ -91,19 +92,11 @@ export async function runUntilKilled(command: Command, setup: RunSetup, killAtDo
 }
 
 /** Process groups of tools still running, so an interrupted bench leaves none behind. */
-const running = new Set<number>();
+const running = new Set<ChildProcess>();
 
 /** SIGKILLs every tool the bench started that is still running (for SIGINT/SIGTERM). */
 export function killRunningTools(): void {
-  for (const pid of running) killGroup(pid);
-}
-
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
+  for (const child of running) killGroup(child);
 }
 
 /** Poll period for the kill point: at ~1 GB/s, 2 ms is ~2 MB of a 1 GiB dataset. */
@@ -112,14 +105,14 @@ const POLL_MS = 2;
 async function run(
   command: Command,
   setup: RunSetup,
-  poll?: (pid: number) => boolean,
+  poll?: (child: ChildProcess) => boolean,
 ): Promise<{ exitCode: number | null; timedOut: boolean; stderrTail: string }> {
   const child = spawn(command.file, [...command.args], {
     env: setup.env,
     detached: true,
     stdio: [command.stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'],
   });
-  if (child.pid !== undefined) running.add(child.pid);
+  running.add(child);
   if (command.stdin !== undefined) child.stdin?.end(command.stdin);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -128,13 +121,13 @@ async function run(
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    if (child.pid !== undefined) killGroup(child.pid);
+    killGroup(child);
   }, setup.timeoutMs);
   const poller =
     poll === undefined
       ? undefined
       : setInterval(() => {
-          if (child.pid !== undefined && poll(child.pid)) clearInterval(poller);
+          if (poll(child)) clearInterval(poller);
         }, POLL_MS);
   const exitCode = await new Promise<number | null>((resolve) => {
     child.once('error', (error) => {
@@ -145,10 +138,8 @@ async function run(
   });
   clearTimeout(timer);
   if (poller !== undefined) clearInterval(poller);
-  if (child.pid !== undefined) {
-    killGroup(child.pid); // anything the tool left running in its group
-    running.delete(child.pid);
-  }
+  killGroup(child); // anything the tool left running in its group
+  running.delete(child);
   const stderrTail = stderr.trim().split('\n').slice(-3).join(' | ');
   return { exitCode, timedOut, stderrTail };
 }
