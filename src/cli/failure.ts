@@ -1,6 +1,6 @@
 import { ExitCode } from '../errors/exitCodes.js';
 import { isGsyncError } from '../errors/GsyncError.js';
-import { printable } from './render/format.js';
+import { printable } from '../core/printable.js';
 
 /** How a failed command ends: one line (plus a hint), and an exit code from the one table. */
 export interface Failure {

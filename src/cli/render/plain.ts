@@ -1,6 +1,7 @@
 import type { RunSummary } from '../../core/types.js';
 import type { EventSink, RunEvent } from '../../pipeline/events.js';
-import { formatBytes, formatDuration, plural, printable } from './format.js';
+import { printable } from '../../core/printable.js';
+import { formatBytes, formatDuration, plural } from './format.js';
 
 export interface PlainOptions {
   /** -v: a line per file transferred. */

@@ -1,5 +1,6 @@
 import type { RunRecord } from '../../state/store.js';
-import { formatBytes, formatDuration, printable } from './format.js';
+import { printable } from '../../core/printable.js';
+import { formatBytes, formatDuration } from './format.js';
 
 /** `gsync status` as text: one line per run, then its problems indented. */
 export function statusLines(runs: readonly RunRecord[]): string[] {
