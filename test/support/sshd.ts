@@ -25,6 +25,8 @@ export interface Sshd {
   readonly identityPath: string;
   /** "ssh-ed25519 AAAA..." (public host key, no host part) */
   readonly hostKeyLine: string;
+  /** The second host key's "type AAAA..." line, when one was asked for. */
+  readonly extraHostKeyLine: string | undefined;
   /** A directory owned by `user` where tests write remote trees. */
   readonly dataDir: string;
   /** sshd's own log (LogLevel VERBOSE); gone after stop(). */
@@ -36,6 +38,8 @@ export interface Sshd {
    * sshd) and a known_hosts line for [127.0.0.1]:<port> with the same host key.
    */
   addAlias(name: string, port: number): Promise<void>;
+  /** Appends a public key line to the server's authorized_keys. */
+  authorizeKey(publicKeyLine: string): Promise<void>;
   /** Kills sshd (and its children), removes every temp dir it made. Idempotent. */
   stop(): Promise<void>;
 }
@@ -49,18 +53,30 @@ export interface Sshd {
  * Note that OpenSSH's own `ssh` takes ~ from the passwd entry, not $HOME: run it with
  * `-F configPath`; the config names every file by absolute path.
  */
-export async function startSshd(options: { user?: TestUser } = {}): Promise<Sshd> {
+export interface SshdOptions {
+  user?: TestUser;
+  /** false: sshd offers no sftp subsystem (a shell-only endpoint). */
+  sftp?: boolean;
+  /** The host key's type (default ed25519). */
+  hostKeyType?: 'ed25519' | 'ecdsa';
+  /** sshd's MaxAuthTries (default 20). */
+  maxAuthTries?: number;
+  /** A second host key of this type, offered too (its line is `extraHostKeyLine`). */
+  extraHostKeyType?: 'ed25519' | 'ecdsa';
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const user = options.user ?? testUser();
   const root = await makeTempDir(sshdDirPrefix());
   try {
-    return await startIn(root, user);
+    return await startIn(root, user, options);
   } catch (error) {
     await removeTempDir(root);
     throw error;
   }
 }
 
-async function startIn(root: string, user: TestUser): Promise<Sshd> {
+async function startIn(root: string, user: TestUser, options: SshdOptions): Promise<Sshd> {
   const asRoot = process.getuid?.() === 0;
   const server = join(root, 'server');
   const home = join(root, 'home');
@@ -74,10 +90,12 @@ async function startIn(root: string, user: TestUser): Promise<Sshd> {
   await chmod(dataDir, 0o755);
   if (asRoot) await chown(dataDir, user.uid, user.gid);
 
-  const hostKeyPath = join(server, 'ssh_host_ed25519_key');
+  const hostKeyPath = join(server, `ssh_host_${options.hostKeyType ?? 'ed25519'}_key`);
   const identityPath = join(sshDir, 'id_ed25519');
-  const [hostKeyLine, clientKeyLine, [major, minor]] = await Promise.all([
-    generateKeyPair(hostKeyPath),
+  const extraHostKeyPath = options.extraHostKeyType && join(server, `ssh_host_${options.extraHostKeyType}_extra_key`);
+  const [hostKeyLine, extraHostKeyLine, clientKeyLine, [major, minor]] = await Promise.all([
+    generateKeyPair(hostKeyPath, { type: options.hostKeyType ?? 'ed25519' }),
+    extraHostKeyPath ? generateKeyPair(extraHostKeyPath, { type: options.extraHostKeyType ?? 'ed25519' }) : undefined,
     generateKeyPair(identityPath),
     sshdVersion(),
   ]);
@@ -94,8 +112,11 @@ async function startIn(root: string, user: TestUser): Promise<Sshd> {
       renderSshdConfig({
         port,
         hostKeyPath,
+        ...(extraHostKeyPath ? { extraHostKeyPaths: [extraHostKeyPath] } : {}),
         authorizedKeysPath,
         disablePenalties: major > 9 || (major === 9 && minor >= 8),
+        ...(options.sftp === undefined ? {} : { sftp: options.sftp }),
+        ...(options.maxAuthTries === undefined ? {} : { maxAuthTries: options.maxAuthTries }),
       }),
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
@@ -130,10 +151,12 @@ async function startIn(root: string, user: TestUser): Promise<Sshd> {
     knownHostsPath,
     identityPath,
     hostKeyLine,
+    extraHostKeyLine,
     dataDir,
     logPath,
     env,
     addAlias,
+    authorizeKey: (line) => appendFile(authorizedKeysPath, `${line}\n`),
     stop: () =>
       (stopping ??= (async () => {
         await daemon.stop();

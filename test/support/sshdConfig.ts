@@ -6,7 +6,13 @@ export interface SshdConfigInput {
   listenAddress?: string;
   port: number;
   hostKeyPath: string;
+  /** More host keys, offered after the first (a server with several key types). */
+  extraHostKeyPaths?: readonly string[];
   authorizedKeysPath: string;
+  /** Default 20. */
+  maxAuthTries?: number;
+  /** false: no `Subsystem sftp` line, as on a shell-only relay. */
+  sftp?: boolean;
   /** OpenSSH >= 9.8 only: the option is a fatal "Bad configuration option" before that. */
   disablePenalties: boolean;
 }
@@ -29,6 +35,7 @@ export function renderSshdConfig(input: SshdConfigInput): string {
     `Port ${input.port}`,
     `AddressFamily inet`,
     `HostKey ${input.hostKeyPath}`,
+    ...(input.extraHostKeyPaths ?? []).map((path) => `HostKey ${path}`),
     `AuthorizedKeysFile ${input.authorizedKeysPath}`,
     `PubkeyAuthentication yes`,
     `PasswordAuthentication no`,
@@ -37,11 +44,11 @@ export function renderSshdConfig(input: SshdConfigInput): string {
     `UsePAM no`,
     `StrictModes no`,
     `PidFile none`,
-    `Subsystem sftp internal-sftp`,
+    ...(input.sftp === false ? [] : [`Subsystem sftp internal-sftp`]),
     `LogLevel VERBOSE`,
     `MaxStartups 100`,
     `MaxSessions 100`,
-    `MaxAuthTries 20`,
+    `MaxAuthTries ${input.maxAuthTries ?? 20}`,
     `LoginGraceTime 30`,
     `UseDNS no`,
     `PrintMotd no`,
