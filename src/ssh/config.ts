@@ -1,168 +1,179 @@
 import { homedir, userInfo } from 'node:os';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { RemoteTarget } from '../core/target.js';
+import { isAbsolute, resolve } from 'node:path';
 import { GsyncError } from '../errors/GsyncError.js';
-import { hostPatternsMatch, readConfigLines, type ConfigLine } from './configFile.js';
-import type { ConnectSpec } from './spec.js';
+import type { Destination } from './builtinSettings.js';
+import { connectionTokenTable, percentDollarExpand, percentExpand, TokenError, tildeExpand } from './configTokens.js';
+import { parseJumpHop, type JumpHop } from './proxyJump.js';
+import { resolveSettings, type ResolveSettingsOptions } from './resolveSettings.js';
+import type { SettingsOverrides, SshSettings } from './settings.js';
+import type { ConnectSpec, Route } from './spec.js';
+import { ssh2Algorithms } from './ssh2Algorithms.js';
 
-export interface ResolveOptions {
-  /** `-F`: another config file instead of ~/.ssh/config. */
-  readonly configFile?: string;
-  readonly env?: NodeJS.ProcessEnv;
-}
+/** ssh's flags (-F, -i, -p, -l, -o) and how to resolve them. */
+export interface ResolveOptions extends SettingsOverrides, ResolveSettingsOptions {}
+
+/** Deeper than anyone routes on purpose; a loop that slips past the check below ends here. */
+const MAX_JUMP_DEPTH = 8;
 
 /**
- * Resolves a target to connection settings the way OpenSSH does for the settings gsync uses:
- * the first value found wins, walking Host blocks in file order; IdentityFile accumulates.
- * `Match` blocks are not evaluated yet and are treated as not matching.
+ * Resolves a target to everything needed to connect, the way OpenSSH would connect to it:
+ * settings from `ssh -G` (or the builtin resolver), then every path and token expanded and
+ * ProxyJump hops resolved through the same config, each as ssh's own `-J` would.
  */
-export function resolveConnectSpec(target: RemoteTarget, options: ResolveOptions = {}): ConnectSpec {
+export function resolveConnectSpec(target: Destination, options: ResolveOptions = {}): ConnectSpec {
+  const user = target.user ?? options.user;
+  return specFor({ host: target.host, user }, options, { chain: [hopKey(target.host, user, options.port)], ownRoute: true });
+}
+
+interface HopPlace {
+  /** The hops being resolved, outermost first, to catch a ProxyJump loop. */
+  readonly chain: readonly string[];
+  /** False for a hop after the first: ssh reaches it with -J, which overrides its own ProxyJump/ProxyCommand. */
+  readonly ownRoute: boolean;
+}
+
+function specFor(destination: Destination, options: ResolveOptions, place: HopPlace): ConnectSpec {
+  const { settings, aliasKnown } = resolveSettings(destination, options, options);
   const env = options.env ?? process.env;
-  const home = env.HOME ?? homedir();
-  const sshDir = join(home, '.ssh');
-  const file = options.configFile ?? join(sshDir, 'config');
-  if (options.configFile && !existsSync(options.configFile)) {
-    throw new GsyncError('usage', `ssh config file ${options.configFile} does not exist`, { hint: 'check the path given to -F' });
-  }
-  const found = collect(readConfigLines(file, sshDir), target.host);
-  const first = (key: string): string | undefined => found.values.get(key)?.[0];
-
-  // ssh expands %h in HostName to the name typed, and matches host keys on the lowercased result.
-  const host = (first('hostname')?.replace(/%([%h])/g, (_, t: string) => (t === '%' ? '%' : target.host)) ?? target.host).toLowerCase();
-  const port = parsePort(first('port') ?? '22', found.lines.get('port'));
-  const user = target.user ?? first('user') ?? userInfo().username;
-  const tokens = { h: host, p: String(port), r: user, u: userInfo().username, n: target.host, d: home };
-  const expand = (value: string): string => expandPath(value, tokens, home);
-
-  const configuredKeys = found.values.get('identityfile') ?? [];
-  const identityFiles = configuredKeys.length > 0 ? configuredKeys.map(expand) : defaultIdentities(sshDir);
-  const knownHostsValue = found.values.get('userknownhostsfile') ?? [join(sshDir, 'known_hosts'), join(sshDir, 'known_hosts2')];
-  const knownHostsFiles = knownHostsValue.length === 1 && knownHostsValue[0] === 'none' ? [] : knownHostsValue.map(expand);
-  const proxyCommand = found.values.get('proxycommand')?.join(' ');
-  const proxyJump = first('proxyjump');
-
+  const home = options.home ?? env.HOME ?? homedir();
+  const expand = pathExpander(settings, env, home);
   return {
-    alias: target.host,
-    host,
-    port,
-    user,
-    identityFiles,
-    identitiesOnly: yes(first('identitiesonly')),
-    agentSocket: agentSocketOf(first('identityagent'), env, expand),
-    knownHostsFiles,
-    strictHostKeyChecking: strictness(first('stricthostkeychecking'), first('batchmode')),
-    hostKeyAlias: first('hostkeyalias'),
-    connectTimeoutMs: seconds(first('connecttimeout'), 30) * 1000,
-    keepaliveIntervalMs: seconds(first('serveraliveinterval'), 15) * 1000,
-    keepaliveCountMax: seconds(first('serveralivecountmax'), 3),
-    proxyJump: proxyJump === 'none' ? undefined : proxyJump,
-    proxyCommand: proxyCommand === 'none' ? undefined : proxyCommand,
-    aliasKnown: found.aliasKnown,
+    alias: settings.alias,
+    host: settings.hostname,
+    port: settings.port,
+    user: settings.user,
+    identityFiles: settings.identityFiles.filter((file) => file.toLowerCase() !== 'none').map((file) => absolute(expand(file, 'IdentityFile'))),
+    identitiesOnly: settings.identitiesOnly,
+    agentSocket: agentSocketOf(settings.identityAgent, env),
+    certificateFiles: settings.certificateFiles.map((file) => absolute(expand(file, 'CertificateFile'))),
+    knownHostsFiles: withoutDevNull(settings.userKnownHostsFiles),
+    // ssh expands only `~` in GlobalKnownHostsFile.
+    globalKnownHostsFiles: withoutDevNull(settings.globalKnownHostsFiles).map((file) => tildeOrThrow(file, home)),
+    strictHostKeyChecking: settings.batchMode && settings.strictHostKeyChecking === 'ask' ? 'yes' : settings.strictHostKeyChecking,
+    hostKeyAlias: settings.hostKeyAlias,
+    hashKnownHosts: settings.hashKnownHosts,
+    batchMode: settings.batchMode,
+    pubkeyAuthentication: settings.pubkeyAuthentication,
+    passwordAuthentication: settings.passwordAuthentication,
+    kbdInteractiveAuthentication: settings.kbdInteractiveAuthentication,
+    // ConnectTimeout 0 is "no timeout" to ssh; gsync always bounds a connect.
+    connectTimeoutMs: (settings.connectTimeout || 30) * 1000,
+    keepaliveIntervalMs: (settings.serverAliveInterval || 15) * 1000,
+    keepaliveCountMax: settings.serverAliveCountMax,
+    route: place.ownRoute ? routeOf(settings, options, place) : { kind: 'direct' },
+    ciphers: narrowed(settings, 'ciphers', 'Ciphers'),
+    kexAlgorithms: narrowed(settings, 'kexAlgorithms', 'KexAlgorithms'),
+    hostKeyAlgorithms: narrowed(settings, 'hostKeyAlgorithms', 'HostKeyAlgorithms'),
+    aliasKnown,
   };
 }
 
-interface Collected {
-  /** Per key, the arguments of the first line that set it; IdentityFile and CertificateFile accumulate one per line. */
-  values: Map<string, string[]>;
-  lines: Map<string, ConfigLine>;
-  aliasKnown: boolean;
+/** `~`, %-tokens and ${VAR} in IdentityFile and CertificateFile, expanded as ssh does when it loads them. */
+function pathExpander(settings: SshSettings, env: NodeJS.ProcessEnv, home: string): (value: string, what: string) => string {
+  const tokens = connectionTokenTable({
+    host: settings.hostname,
+    alias: settings.alias,
+    port: settings.port,
+    user: settings.user,
+    keyAlias: settings.hostKeyAlias ?? settings.alias,
+    home,
+    localUser: userInfo().username,
+  });
+  return (value, what) => expandOrThrow(() => percentDollarExpand(tildeExpand(value, home), tokens, env), what, value);
 }
 
-const multiValued = new Set(['identityfile', 'certificatefile']);
+function tildeOrThrow(path: string, home: string): string {
+  return expandOrThrow(() => tildeExpand(path, home), 'GlobalKnownHostsFile', path);
+}
 
-/**
- * Walks the lines as OpenSSH's readconf does: a Host or Match line decides whether the lines
- * after it apply; an Include inside a block that does not apply can never match; after an
- * Include, the including block's state is restored.
- */
-function collect(lines: readonly ConfigLine[], alias: string): Collected {
-  const values = new Map<string, string[]>();
-  const where = new Map<string, ConfigLine>();
-  let active = true;
-  let neverMatch = false;
-  let aliasKnown = false;
-  const includes: Array<{ id: number; active: boolean; neverMatch: boolean }> = [];
-  for (const line of lines) {
-    // Leave the Includes this line is no longer inside, restoring the state each began with.
-    for (let top = includes.at(-1); top && line.origin[includes.length - 1] !== top.id; top = includes.at(-1)) {
-      includes.pop();
-      ({ active, neverMatch } = top);
-    }
-    while (includes.length < line.origin.length) {
-      includes.push({ id: line.origin[includes.length] ?? 0, active, neverMatch });
-      neverMatch ||= !active;
-    }
-    if (line.key === 'host') {
-      active = !neverMatch && hostPatternsMatch(line.args, alias);
-      if (active && line.args.some((p) => p.toLowerCase() === alias.toLowerCase())) aliasKnown = true;
-      continue;
-    }
-    if (line.key === 'match') {
-      active = !neverMatch && line.args.length === 1 && line.args[0]?.toLowerCase() === 'all';
-      continue;
-    }
-    if (!active || line.args.length === 0) continue;
-    const existing = values.get(line.key);
-    if (multiValued.has(line.key)) {
-      values.set(line.key, [...(existing ?? []), line.args[0] ?? '']);
-    } else if (!existing) {
-      values.set(line.key, [...line.args]);
-      where.set(line.key, line);
-    }
+function expandOrThrow(expand: () => string, what: string, value: string): string {
+  try {
+    return expand();
+  } catch (error) {
+    if (error instanceof TokenError) throw new GsyncError('usage', `ssh config: ${what} ${value}: ${error.message}`, { hint: `fix ${what} in the ssh config` });
+    throw error;
   }
-  return { values, lines: where, aliasKnown };
+}
+
+/** ssh reads a relative key path from the current directory; workers may not share it. */
+function absolute(path: string): string {
+  return isAbsolute(path) ? path : resolve(path);
+}
+
+/** A known_hosts list of `/dev/null` is the same as none. */
+function withoutDevNull(files: readonly string[]): string[] {
+  return files.filter((file) => file !== '/dev/null');
 }
 
 /** IdentityAgent: `none`, the literal `SSH_AUTH_SOCK` or `$VAR` (read from the environment), or a path. */
-function agentSocketOf(value: string | undefined, env: NodeJS.ProcessEnv, expand: (v: string) => string): string | undefined {
+function agentSocketOf(value: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   if (value === 'none') return undefined;
   if (value === undefined || value === 'SSH_AUTH_SOCK') return env.SSH_AUTH_SOCK || undefined;
   if (value.startsWith('$')) return env[value.slice(1)] || undefined;
-  return expand(value);
+  return value;
 }
 
-function expandPath(value: string, tokens: Record<string, string>, home: string): string {
-  const withTokens = value.replace(/%([%a-zA-Z])/g, (whole, t: string) => (t === '%' ? '%' : tokens[t] ?? whole));
-  if (withTokens === '~') return home;
-  return withTokens.startsWith('~/') ? join(home, withTokens.slice(2)) : withTokens;
-}
-
-function defaultIdentities(sshDir: string): string[] {
-  return ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk'].map((name) => join(sshDir, name));
-}
-
-function parsePort(value: string, line: ConfigLine | undefined): number {
-  const port = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
-    const where = line ? ` (${line.file}:${line.line})` : '';
-    throw new GsyncError('usage', `bad port ${JSON.stringify(value)}${where}`, { hint: 'Port takes a number from 1 to 65535' });
+/** The configured list, without what ssh2 cannot negotiate; undefined keeps gsync's defaults. */
+function narrowed(settings: SshSettings, field: 'ciphers' | 'kexAlgorithms' | 'hostKeyAlgorithms', keyword: string): string[] | undefined {
+  const configured = settings[field];
+  if (configured === undefined) return undefined;
+  const supported = ssh2Algorithms()[field];
+  const usable = configured.filter((name) => supported.has(name));
+  if (usable.length === 0) {
+    throw new GsyncError('usage', `none of the ${keyword} configured for ${settings.alias} is one gsync can use: ${configured.join(',')}`, {
+      hint: `add one of ${[...supported].join(',')} to ${keyword}, or leave ${keyword} unset for this host`,
+    });
   }
-  return port;
+  return usable;
 }
 
-function strictness(value: string | undefined, batchMode: string | undefined): ConnectSpec['strictHostKeyChecking'] {
-  switch (value?.toLowerCase()) {
-    case 'yes':
-    case 'true':
-      return 'yes';
-    case 'accept-new':
-      return 'accept-new';
-    case 'no':
-    case 'off':
-    case 'false':
-      return 'no';
-    default:
-      // OpenSSH's default is 'ask'; gsync never prompts, and BatchMode turns asking into refusal.
-      return yes(batchMode) ? 'yes' : 'ask';
+/** ProxyCommand, else ProxyJump (ssh -G already kept whichever came first), else direct. */
+function routeOf(settings: SshSettings, options: ResolveOptions, place: HopPlace): Route {
+  if (settings.proxyCommand !== undefined) return { kind: 'command', command: proxyCommandLine(settings) };
+  if (settings.proxyJump === undefined) return { kind: 'direct' };
+  const hops = settings.proxyJump.split(',').map((text) => hopOf(text, settings.alias));
+  return { kind: 'jump', hops: hops.map((hop, index) => hopSpec(hop, options, { chain: place.chain, ownRoute: index === 0 })) };
+}
+
+/** ProxyCommand's %h %p %r %n %k and %%; ssh quotes nothing, the command is run by a shell. */
+function proxyCommandLine(settings: SshSettings): string {
+  const command = settings.proxyCommand ?? '';
+  if (command === '-') {
+    throw new GsyncError('usage', `${settings.alias} has ProxyCommand - (the connection on stdin/stdout), which gsync cannot use`, { hint: 'use ProxyJump or a ProxyCommand that runs a program' });
   }
+  const tokens = { h: settings.hostname, p: String(settings.port), r: settings.user, n: settings.alias, k: settings.hostKeyAlias ?? settings.alias };
+  return expandOrThrow(() => percentExpand(command, tokens), 'ProxyCommand', command);
 }
 
-function yes(value: string | undefined): boolean {
-  return value?.toLowerCase() === 'yes';
+function hopOf(text: string, alias: string): JumpHop {
+  const hop = parseJumpHop(text);
+  if (!hop) throw new GsyncError('usage', `ProxyJump for ${alias} has a hop gsync cannot read: ${JSON.stringify(text)}`, { hint: 'write hops as [user@]host[:port] or ssh://[user@]host[:port]' });
+  return hop;
 }
 
-function seconds(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && Number.isFinite(n) && n >= 0 ? n : fallback;
+/** A hop is resolved as `ssh [-l user] [-p port] [-F config] host` would resolve it: the same config, none of the other flags. */
+function hopSpec(hop: JumpHop, options: ResolveOptions, place: HopPlace): ConnectSpec {
+  const key = hopKey(hop.host, hop.user, hop.port);
+  const chain = [...place.chain, key];
+  if (place.chain.includes(key)) {
+    throw new GsyncError('usage', `ProxyJump loop: ${chain.join(' → ')}`, { hint: 'a jump host reaches itself through ProxyJump; set ProxyJump none in its Host block' });
+  }
+  if (chain.length > MAX_JUMP_DEPTH) {
+    throw new GsyncError('usage', `ProxyJump nests more than ${MAX_JUMP_DEPTH} hosts deep: ${chain.join(' → ')}`, { hint: 'check ProxyJump for a loop' });
+  }
+  const hopOptions: ResolveOptions = {
+    ...pick(options, ['configFile', 'env', 'sshClient', 'home', 'systemConfigFile']),
+    ...(hop.user === undefined ? {} : { user: hop.user }),
+    ...(hop.port === undefined ? {} : { port: hop.port }),
+  };
+  return specFor({ host: hop.host, user: hop.user }, hopOptions, { chain, ownRoute: place.ownRoute });
+}
+
+/** Resolving the same name with the same user and port always gives the same answer: seeing it again is a loop. */
+function hopKey(host: string, user: string | undefined, port: number | undefined): string {
+  return `${user === undefined ? '' : `${user}@`}${host}${port === undefined ? '' : `:${port}`}`;
+}
+
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  return Object.fromEntries(keys.filter((key) => from[key] !== undefined).map((key) => [key, from[key]])) as Partial<Pick<T, K>>;
 }

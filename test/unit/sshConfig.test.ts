@@ -1,15 +1,14 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseTarget, type RemoteTarget } from '../../src/core/target.js';
 import { GsyncError } from '../../src/errors/GsyncError.js';
-import { resolveConnectSpec } from '../../src/ssh/config.js';
-import { globMatch, hostPatternsMatch, readConfigLines } from '../../src/ssh/configFile.js';
-import type { ConnectSpec } from '../../src/ssh/spec.js';
+import { resolveConnectSpec, type ResolveOptions } from '../../src/ssh/config.js';
+import { readConfigLines } from '../../src/ssh/configFile.js';
+import type { ConnectSpec, Route } from '../../src/ssh/spec.js';
+import { globMatch, hostPatternsMatch } from '../../src/ssh/sshPatterns.js';
 
-const SSH = '/usr/bin/ssh';
 const LOCAL_USER = userInfo().username;
 
 /** `$HOME$` in config text and expectations stands for the temp HOME; `$USER$` for the local user. */
@@ -48,12 +47,17 @@ function targetOf(target: string | RemoteTarget): RemoteTarget {
   return typeof target === 'string' ? { host: target, path: '' } : target;
 }
 
+/**
+ * Through the builtin resolver (ssh would take ~ from the passwd entry, not this HOME), with no
+ * system-wide config, so the rows see only their own files. test/unit/sshSettings.test.ts holds
+ * the builtin to what ssh -G says.
+ */
 function resolve(target: string | RemoteTarget, options: { configFile?: string; env?: Record<string, string> } = {}): ConnectSpec {
-  const env = { HOME: home, ...options.env };
-  return options.configFile === undefined
-    ? resolveConnectSpec(targetOf(target), { env })
-    : resolveConnectSpec(targetOf(target), { env, configFile: substitute(options.configFile) });
+  const base: ResolveOptions = { env: { HOME: home, ...options.env }, sshClient: null, systemConfigFile: null };
+  return resolveConnectSpec(targetOf(target), options.configFile === undefined ? base : { ...base, configFile: substitute(options.configFile) });
 }
+
+const DEFAULT_IDENTITIES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map((n) => `${HOME_TOKEN}/.ssh/${n}`);
 
 interface Row {
   readonly description: string;
@@ -187,14 +191,13 @@ describe('resolveConnectSpec: Host blocks, first value wins', () => {
         host: 'gpu',
         port: 22,
         user: LOCAL_USER,
-        identityFiles: ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk'].map((n) => `${HOME_TOKEN}/.ssh/${n}`),
+        identityFiles: DEFAULT_IDENTITIES,
         identitiesOnly: false,
         knownHostsFiles: [`${HOME_TOKEN}/.ssh/known_hosts`, `${HOME_TOKEN}/.ssh/known_hosts2`],
         strictHostKeyChecking: 'ask',
         hostKeyAlias: undefined,
         agentSocket: undefined,
-        proxyJump: undefined,
-        proxyCommand: undefined,
+        route: { kind: 'direct' },
         aliasKnown: false,
       },
     },
@@ -202,7 +205,7 @@ describe('resolveConnectSpec: Host blocks, first value wins', () => {
       description: 'no IdentityFile given: the default identities under HOME/.ssh',
       files: { '.ssh/config': 'Host gpu\n  Port 2200\n' },
       target: 'gpu',
-      want: { identityFiles: ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk'].map((n) => `${HOME_TOKEN}/.ssh/${n}`) },
+      want: { identityFiles: DEFAULT_IDENTITIES },
     },
     {
       description: 'the user from the target overrides User',
@@ -243,6 +246,7 @@ describe('resolveConnectSpec: Host blocks, first value wins', () => {
 describe('resolveConnectSpec: ~ and %-tokens in IdentityFile and UserKnownHostsFile', () => {
   const rows: Row[] = [
     {
+      // ssh's tilde_expand makes a bare ~ the home directory with a slash.
       description: 'IdentityFile with ~, %h %p %r %n %u %d and %%',
       files: {
         '.ssh/config':
@@ -250,7 +254,7 @@ describe('resolveConnectSpec: ~ and %-tokens in IdentityFile and UserKnownHostsF
       },
       target: 'gpu',
       want: {
-        identityFiles: [`${HOME_TOKEN}/.ssh/gpu.lan-2200-bob`, `/keys/gpu/${USER_TOKEN}/100%`, `${HOME_TOKEN}/keys/x`, HOME_TOKEN],
+        identityFiles: [`${HOME_TOKEN}/.ssh/gpu.lan-2200-bob`, `/keys/gpu/${USER_TOKEN}/100%`, `${HOME_TOKEN}/keys/x`, `${HOME_TOKEN}/`],
       },
     },
     {
@@ -292,6 +296,82 @@ describe('resolveConnectSpec: ~ and %-tokens in IdentityFile and UserKnownHostsF
     },
   ];
   it.each(rows)('$description', (row) => check(row));
+});
+
+describe('resolveConnectSpec: what ssh expands only when it uses it, and gsync defaults', () => {
+  const rows: Row[] = [
+    {
+      description: '${VAR} in IdentityFile and CertificateFile, from the environment',
+      files: { '.ssh/config': 'Host gpu\n  IdentityFile ${KEYS}/id_%h\n  CertificateFile ~/.ssh/%r-cert.pub\n  User bob\n' },
+      target: 'gpu',
+      env: { KEYS: '/keys' },
+      want: { identityFiles: ['/keys/id_gpu'], certificateFiles: [`${HOME_TOKEN}/.ssh/bob-cert.pub`] },
+    },
+    { description: 'IdentityFile none is no file', files: { '.ssh/config': 'Host gpu\n  IdentityFile none\n  IdentityFile /k/a\n' }, target: 'gpu', want: { identityFiles: ['/k/a'] } },
+    {
+      description: 'GlobalKnownHostsFile: ~ expanded, nothing else',
+      files: { '.ssh/config': 'Host gpu\n  GlobalKnownHostsFile ~/g /g/%h\n' },
+      target: 'gpu',
+      want: { globalKnownHostsFiles: [`${HOME_TOKEN}/g`, '/g/%h'] },
+    },
+    {
+      description: 'known_hosts files of /dev/null are none',
+      files: { '.ssh/config': 'Host gpu\n  UserKnownHostsFile /dev/null\n  GlobalKnownHostsFile /dev/null\n' },
+      target: 'gpu',
+      want: { knownHostsFiles: [], globalKnownHostsFiles: [] },
+    },
+    {
+      description: 'defaults: a 30 s connect timeout, a 15 s keepalive, the system known_hosts',
+      files: {},
+      target: 'gpu',
+      want: { connectTimeoutMs: 30_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3, globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'] },
+    },
+    {
+      description: 'ConnectTimeout 0 (no timeout to ssh) and ServerAliveInterval 0 keep gsync’s bounds',
+      files: { '.ssh/config': 'Host gpu\n  ConnectTimeout 0\n  ServerAliveInterval 0\n  ServerAliveCountMax 1\n' },
+      target: 'gpu',
+      want: { connectTimeoutMs: 30_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 1 },
+    },
+    { description: 'ConnectTimeout in minutes', files: { '.ssh/config': 'Host gpu\n  ConnectTimeout 1m\n' }, target: 'gpu', want: { connectTimeoutMs: 60_000 } },
+    {
+      description: 'auth switches and HashKnownHosts pass through',
+      files: { '.ssh/config': 'Host gpu\n  PasswordAuthentication no\n  KbdInteractiveAuthentication no\n  PubkeyAuthentication no\n  HashKnownHosts yes\n  BatchMode yes\n' },
+      target: 'gpu',
+      want: { passwordAuthentication: false, kbdInteractiveAuthentication: false, pubkeyAuthentication: false, hashKnownHosts: true, batchMode: true },
+    },
+    { description: 'no algorithm configured: gsync keeps its own', files: {}, target: 'gpu', want: { ciphers: undefined, kexAlgorithms: undefined, hostKeyAlgorithms: undefined } },
+    {
+      description: 'algorithm lists narrowed to what ssh2 can do, in the configured order',
+      files: {
+        '.ssh/config':
+          'Host gpu\n  Ciphers aes256-gcm@openssh.com,aes128-ctr\n  KexAlgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256\n  HostKeyAlgorithms ssh-ed25519-cert-v01@openssh.com,ssh-ed25519,rsa-sha2-512\n',
+      },
+      target: 'gpu',
+      want: { ciphers: ['aes256-gcm@openssh.com', 'aes128-ctr'], kexAlgorithms: ['curve25519-sha256'], hostKeyAlgorithms: ['ssh-ed25519', 'rsa-sha2-512'] },
+    },
+  ];
+  it.each(rows)('$description', (row) => check(row));
+
+  it('-F, -i, -p, -l and -o are taken from the options; user@host wins over -l', () => {
+    writeHome({ '.ssh/other': 'Host gpu\n  User cfg\n  Port 1\n', 'k/id': 'x\n' });
+    const options: ResolveOptions = {
+      env: { HOME: home },
+      sshClient: null,
+      systemConfigFile: null,
+      configFile: join(home, '.ssh/other'),
+      identityFiles: [join(home, 'k/id')],
+      port: 2222,
+      user: 'dash-l',
+      options: ['HostName=opt.lan', 'IdentitiesOnly yes'],
+    };
+    expect(resolveConnectSpec({ host: 'gpu' }, options)).toMatchObject({ host: 'opt.lan', port: 2222, user: 'dash-l', identityFiles: [join(home, 'k/id')], identitiesOnly: true });
+    expect(resolveConnectSpec({ host: 'gpu', user: 'at' }, options).user).toBe('at');
+  });
+
+  it('an algorithm list ssh2 cannot use at all is a usage error', () => {
+    writeHome({ '.ssh/config': 'Host gpu\n  KexAlgorithms sntrup761x25519-sha512@openssh.com\n' });
+    expect(() => resolve('gpu')).toThrow(/KexAlgorithms/);
+  });
 });
 
 describe('resolveConnectSpec: Include', () => {
@@ -354,14 +434,14 @@ describe('resolveConnectSpec: Include', () => {
       target: 'gpu',
       want: { port: 2404, user: 'outer' },
     },
-    {
-      description: 'an Include that includes itself does not loop forever',
-      files: { '.ssh/config': 'Include config\nHost gpu\n  Port 2405\n' },
-      target: 'gpu',
-      want: { port: 2405 },
-    },
   ];
   it.each(rows)('$description', (row) => check(row));
+
+  // ssh: "Too many recursive configuration includes", and it stops.
+  it('an Include that includes itself is a usage error, not a loop', () => {
+    writeHome({ '.ssh/config': 'Include config\nHost gpu\n  Port 2405\n' });
+    expect(() => resolve('gpu')).toThrow(/too many recursive configuration includes/);
+  });
 });
 
 describe('resolveConnectSpec: Port', () => {
@@ -370,6 +450,8 @@ describe('resolveConnectSpec: Port', () => {
     { description: 'the lowest port', value: '1', want: 1 },
     { description: 'the highest port', value: '65535', want: 65535 },
     { description: 'a leading zero', value: '022', want: 22 },
+    // misc.c's a2port falls back to getservbyname.
+    { description: 'a service name from /etc/services', value: 'ssh', want: 22 },
   ];
   it.each(good)('accepts $description', ({ value, want }) => {
     writeHome({ '.ssh/config': `Host gpu\n  Port ${value}\n` });
@@ -378,7 +460,7 @@ describe('resolveConnectSpec: Port', () => {
 
   // OpenSSH refuses every one of these ("bad configuration option"): gsync must not guess a port.
   const bad: Array<{ description: string; value: string }> = [
-    { description: 'a word', value: 'ssh' },
+    { description: 'a word that names no service', value: 'nosuchservice' },
     { description: 'zero', value: '0' },
     { description: 'above 65535', value: '65536' },
     { description: 'a negative number', value: '-1' },
@@ -479,21 +561,72 @@ describe('resolveConnectSpec: aliasKnown', () => {
   });
 });
 
-describe('resolveConnectSpec: ProxyJump and ProxyCommand', () => {
-  const rows: Array<{ description: string; config: string; alias: string; jump: string | undefined; command: string | undefined }> = [
-    { description: 'neither set', config: 'Host gpu\n  Port 22\n', alias: 'gpu', jump: undefined, command: undefined },
-    { description: 'ProxyJump set', config: 'Host gpu\n  ProxyJump bastion\n', alias: 'gpu', jump: 'bastion', command: undefined },
-    { description: 'ProxyJump with a user, port and two hops', config: 'Host gpu\n  ProxyJump alice@b1:2222,b2\n', alias: 'gpu', jump: 'alice@b1:2222,b2', command: undefined },
-    { description: 'ProxyJump none first wins over a later default', config: 'Host gpu\n  ProxyJump none\nHost *\n  ProxyJump bastion\n', alias: 'gpu', jump: undefined, command: undefined },
-    { description: 'the later default applies to other hosts', config: 'Host gpu\n  ProxyJump none\nHost *\n  ProxyJump bastion\n', alias: 'cpu', jump: 'bastion', command: undefined },
-    { description: 'ProxyCommand keeps all its words', config: 'Host gpu\n  ProxyCommand ssh -W %h:%p bastion\n', alias: 'gpu', jump: undefined, command: 'ssh -W %h:%p bastion' },
-    { description: 'ProxyCommand none first wins over a later default', config: 'Host gpu\n  ProxyCommand none\nHost *\n  ProxyCommand nc %h %p\n', alias: 'gpu', jump: undefined, command: undefined },
+/** A route in one line: `direct`, `command: …`, or `jump(user@host:port route, …)`. */
+function routeLine(route: Route): string {
+  if (route.kind === 'direct') return 'direct';
+  if (route.kind === 'command') return `command: ${route.command}`;
+  return `jump(${route.hops.map((hop) => `${hop.user}@${hop.host}:${hop.port} ${routeLine(hop.route)}`).join(', ')})`;
+}
+
+describe('resolveConnectSpec: route (ProxyJump and ProxyCommand)', () => {
+  const rows: Array<{ description: string; config: string; alias: string; want: string }> = [
+    { description: 'neither set', config: 'Host gpu\n  Port 22\n', alias: 'gpu', want: 'direct' },
+    { description: 'one jump host, resolved through the config', config: 'Host gpu\n  ProxyJump bastion\nHost bastion\n  HostName b.lan\n  User ops\n  Port 2022\n', alias: 'gpu', want: 'jump(ops@b.lan:2022 direct)' },
+    { description: 'a hop with nothing configured: the local user, port 22', config: 'Host gpu\n  ProxyJump bastion\n', alias: 'gpu', want: `jump(${USER_TOKEN}@bastion:22 direct)` },
+    {
+      description: "a hop's user and port in ProxyJump override its own User and Port",
+      config: 'Host gpu\n  ProxyJump alice@b1:2222\nHost b1\n  User cfg\n  Port 1000\n  HostName b1.lan\n',
+      alias: 'gpu',
+      want: 'jump(alice@b1.lan:2222 direct)',
+    },
+    { description: 'an ssh:// hop', config: 'Host gpu\n  ProxyJump ssh://alice@b1:2201\n', alias: 'gpu', want: 'jump(alice@b1:2201 direct)' },
+    {
+      description: 'two hops in connection order; a later hop ignores its own ProxyJump (ssh reaches it with -J)',
+      config: 'Host gpu\n  ProxyJump b1,b2\nHost b2\n  User bob\n  ProxyJump elsewhere\n',
+      alias: 'gpu',
+      want: `jump(${USER_TOKEN}@b1:22 direct, bob@b2:22 direct)`,
+    },
+    {
+      description: 'the first hop keeps its own ProxyJump',
+      config: 'Host gpu\n  ProxyJump b1,b2\nHost b1\n  ProxyJump b0\n',
+      alias: 'gpu',
+      want: `jump(${USER_TOKEN}@b1:22 jump(${USER_TOKEN}@b0:22 direct), ${USER_TOKEN}@b2:22 direct)`,
+    },
+    { description: 'the first hop keeps its own ProxyCommand', config: 'Host gpu\n  ProxyJump b1\nHost b1\n  ProxyCommand nc %h %p\n', alias: 'gpu', want: `jump(${USER_TOKEN}@b1:22 command: nc b1 22)` },
+    { description: 'ProxyJump none first wins over a later default', config: 'Host gpu bastion\n  ProxyJump none\nHost *\n  ProxyJump bastion\n', alias: 'gpu', want: 'direct' },
+    { description: 'the later default applies to other hosts', config: 'Host gpu bastion\n  ProxyJump none\nHost *\n  ProxyJump bastion\n', alias: 'cpu', want: `jump(${USER_TOKEN}@bastion:22 direct)` },
+    {
+      description: 'ProxyCommand: %h %p %r %n and %% expanded, nothing quoted',
+      config: 'Host gpu\n  HostName GPU.lan\n  User bob\n  Port 2200\n  ProxyCommand ssh -W "%h:%p" %r@bastion %n 100%%\n',
+      alias: 'gpu',
+      want: 'command: ssh -W "gpu.lan:2200" bob@bastion gpu 100%',
+    },
+    { description: 'ProxyCommand none first wins over a later default', config: 'Host gpu\n  ProxyCommand none\nHost *\n  ProxyCommand nc %h %p\n', alias: 'gpu', want: 'direct' },
+    // readconf.c ignores whichever of the two comes second.
+    { description: 'ProxyJump before ProxyCommand: the jump', config: 'Host gpu\n  ProxyJump b1\n  ProxyCommand nc %h %p\n', alias: 'gpu', want: `jump(${USER_TOKEN}@b1:22 direct)` },
+    { description: 'ProxyCommand before ProxyJump: the command', config: 'Host gpu\n  ProxyCommand nc %h %p\nHost *\n  ProxyJump b1\n', alias: 'gpu', want: 'command: nc gpu 22' },
   ];
-  it.each(rows)('$description', ({ config, alias, jump, command }) => {
+  it.each(rows)('$description', ({ config, alias, want }) => {
     writeHome({ '.ssh/config': config });
-    const spec = resolve(alias);
-    expect(spec.proxyJump).toBe(jump);
-    expect(spec.proxyCommand).toBe(command);
+    expect(routeLine(resolve(alias).route)).toBe(substitute(want));
+  });
+
+  const failures: Array<{ description: string; config: string; alias: string; error: RegExp }> = [
+    { description: 'a ProxyJump loop through two hosts', config: 'Host gpu\n  ProxyJump b1\nHost b1\n  ProxyJump b2\nHost b2\n  ProxyJump b1\n', alias: 'gpu', error: /ProxyJump loop: gpu → b1 → b2 → b1/ },
+    { description: 'a host that jumps through itself (ssh: jumphost loop)', config: 'Host gpu\n  ProxyJump gpu\n', alias: 'gpu', error: /jumphost loop via gpu/ },
+    { description: 'an unknown token in ProxyCommand', config: 'Host gpu\n  ProxyCommand nc %h %z\n', alias: 'gpu', error: /unknown token %z/ },
+    { description: 'ProxyCommand - (stdin/stdout)', config: 'Host gpu\n  ProxyCommand -\n', alias: 'gpu', error: /ProxyCommand -/ },
+  ];
+  it.each(failures)('$description is a usage error', ({ config, alias, error }) => {
+    writeHome({ '.ssh/config': config });
+    expect(() => resolve(alias)).toThrow(error);
+    expect(() => resolve(alias)).toThrow(GsyncError);
+  });
+
+  it('a deep chain of distinct hops stops at 8', () => {
+    const hops = Array.from({ length: 10 }, (_, i) => `Host h${i}\n  ProxyJump h${i + 1}\n`).join('');
+    writeHome({ '.ssh/config': hops });
+    expect(() => resolve('h0')).toThrow(/more than 8 hosts deep/);
   });
 });
 
@@ -523,98 +656,11 @@ describe('configFile helpers', () => {
 
   it('readConfigLines lower-cases keys, keeps file and line, expands Include in place', () => {
     writeHome({ '.ssh/config': '# c\nHost gpu\n  Include inc\n  Port 1\n', '.ssh/inc': 'User u\n' });
-    const lines = readConfigLines(join(home, '.ssh/config'), join(home, '.ssh'));
+    const lines = readConfigLines({ file: join(home, '.ssh/config'), userConfig: true, checkPermissions: false }, home);
     expect(lines.map((l) => [l.key, l.args, l.file.slice(home.length), l.line])).toStrictEqual([
       ['host', ['gpu'], '/.ssh/config', 2],
       ['user', ['u'], '/.ssh/inc', 1],
       ['port', ['1'], '/.ssh/config', 4],
     ]);
-  });
-});
-
-/** `ssh -G` output as key → values (identityfile repeats). */
-function sshG(configFile: string, destination: string): Map<string, string[]> {
-  const result = spawnSync(SSH, ['-G', '-F', configFile, destination], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    encoding: 'utf8',
-    env: { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' },
-  });
-  expect(result.status, result.stderr).toBe(0);
-  const out = new Map<string, string[]>();
-  for (const line of result.stdout.split('\n')) {
-    const space = line.indexOf(' ');
-    if (space < 0) continue;
-    const key = line.slice(0, space);
-    out.set(key, [...(out.get(key) ?? []), line.slice(space + 1)]);
-  }
-  return out;
-}
-
-// Differential: the real OpenSSH client resolving the same files (absolute paths only: ssh takes ~
-// from the passwd entry, not HOME). globalSetup already requires OpenSSH, so this always runs.
-describe('resolveConnectSpec agrees with ssh -G', () => {
-  const rows: Array<{ description: string; files: Record<string, string>; destinations: string[]; knownHosts?: boolean }> = [
-    {
-      description: 'first value wins, Host * defaults, IdentityFile accumulates',
-      files: {
-        cfg:
-          'Host gpu\n  HostName gpu.example.com\n  Port 2201\n  IdentityFile /keys/gpu\nHost gpu\n  Port 2202\n  User first\n' +
-          'Host *\n  User second\n  Port 2222\n  IdentityFile /keys/default\n',
-      },
-      destinations: ['gpu', 'cpu', 'cli@gpu'],
-    },
-    {
-      description: 'negation, Key=Value, quotes, comments, keyword case',
-      files: {
-        cfg:
-          '# hosts\nHost * !gpu # everything else\n  PORT=1111\n  IdentityFile "/keys/other key"\nHost=gpu\n  hostname = gpu.lan\n' +
-          '  User "alice"\n  IdentityFile /keys/gpu # trailing\nHost *\n  Port 2222\n  User bob\n  IdentityFile /keys/last\n',
-      },
-      destinations: ['gpu', 'cpu'],
-    },
-    {
-      description: 'Include with a glob, and an Include inside a Host block',
-      files: {
-        cfg: `Host gpu\n  Include ${HOME_TOKEN}/inc/inner.conf\n  User outer\nInclude ${HOME_TOKEN}/conf.d/*.conf\nHost *\n  IdentityFile /keys/default\n`,
-        'inc/inner.conf': 'IdentityFile /keys/inner\nHost other\n  Port 1\n',
-        'conf.d/a.conf': 'Host gpu cpu\n  Port 2001\n',
-        'conf.d/b.conf': 'Host cpu\n  Port 2002\n  User from-b\n',
-      },
-      destinations: ['gpu', 'cpu'],
-    },
-    {
-      description: 'tokens in UserKnownHostsFile',
-      files: {
-        cfg: 'Host gpu\n  HostName gpu.lan\nHost gpu cpu\n  Port 2200\n  UserKnownHostsFile /kh/%n_%h_%p_%r_%u /kh/%%\n  IdentityFile /keys/k\n',
-      },
-      destinations: ['gpu', 'cli@cpu'],
-      knownHosts: true,
-    },
-    {
-      description: 'a token in HostName',
-      files: { cfg: 'Host gpu cpu\n  HostName %h.example.com\n  IdentityFile /keys/k\n' },
-      destinations: ['gpu', 'cpu'],
-    },
-    {
-      // ssh lower-cases the host name it connects to and looks up in known_hosts.
-      description: 'a mixed-case HostName',
-      files: { cfg: 'Host gpu\n  HostName GPU.Example.COM\n  IdentityFile /keys/k\n' },
-      destinations: ['gpu'],
-    },
-  ];
-  it.each(rows)('$description', ({ files, destinations, knownHosts }) => {
-    expect(existsSync(SSH), `${SSH} is needed`).toBe(true);
-    writeHome(files);
-    const configFile = join(home, 'cfg');
-    for (const destination of destinations) {
-      const at = destination.lastIndexOf('@');
-      const target: RemoteTarget = at < 0 ? { host: destination, path: '' } : { host: destination.slice(at + 1), user: destination.slice(0, at), path: '' };
-      const ours = resolveConnectSpec(target, { configFile, env: { HOME: home } });
-      const theirs = sshG(configFile, destination);
-      const got = { host: ours.host, port: String(ours.port), user: ours.user, identityFiles: ours.identityFiles };
-      const want = { host: theirs.get('hostname')?.[0], port: theirs.get('port')?.[0], user: theirs.get('user')?.[0], identityFiles: theirs.get('identityfile') ?? [] };
-      expect(got, destination).toStrictEqual(want);
-      if (knownHosts) expect(ours.knownHostsFiles.join(' '), destination).toBe(theirs.get('userknownhostsfile')?.[0]);
-    }
   });
 });
