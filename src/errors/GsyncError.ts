@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'auth'
   | 'hostkey'
   | 'sftp'
+  | 'proxy'
   | 'network'
   | 'remote-io'
   | 'local-io'
@@ -23,6 +24,7 @@ const exitCodeOf: Record<ErrorKind, ExitCode> = {
   auth: ExitCode.startFailed,
   hostkey: ExitCode.startFailed,
   sftp: ExitCode.startFailed,
+  proxy: ExitCode.startFailed,
   network: ExitCode.connection,
   'remote-io': ExitCode.partial,
   'local-io': ExitCode.localIo,

@@ -7,6 +7,7 @@ import { GsyncError } from '../errors/GsyncError.js';
 import { Committer } from '../local/atomic.js';
 import { acquireLock } from '../local/lock.js';
 import type { Destination } from '../local/paths.js';
+import type { SettingsOverrides } from '../ssh/settings.js';
 import type { ConnectSpec } from '../ssh/spec.js';
 import { resolveConnectSpec } from '../ssh/config.js';
 import { openSession, type Session } from '../ssh/connect.js';
@@ -25,7 +26,8 @@ export interface PullRequest {
   /** `<alias>:<remote-path>` as typed. */
   readonly source: string;
   readonly localDir?: string;
-  readonly configFile?: string;
+  /** -F, -i, -p, -l, -o: as ssh takes them. */
+  readonly ssh?: SettingsOverrides;
   readonly connections?: number;
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting stops new work, keeps what is in place, and ends the run with exit 20. */
@@ -45,8 +47,8 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
   const started = Date.now();
   const target = parseTarget(request.source);
   const env = request.env ?? process.env;
-  const spec = resolveConnectSpec(target, request.configFile === undefined ? { env } : { configFile: request.configFile, env });
-  const session = await openSession(spec);
+  const spec = resolveConnectSpec(target, { ...request.ssh, env });
+  const session = await openSession(spec, { env });
   try {
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
     const destination = await prepareDestination(localDirFor(root, target.path, request.localDir));
@@ -100,7 +102,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     store,
     runId,
     committer,
-    transfers: () => (pool ??= new TransferPool({ spec, hostKey: session.hostKey }, request.connections ?? defaultConnections())),
+    transfers: () => (pool ??= new TransferPool({ spec, trust: session.trust }, request.connections ?? defaultConnections())),
     completion,
     tally,
     notice: (path, message) => sink.emit({ type: 'notice', path, message }),

@@ -1,47 +1,271 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import ssh2 from 'ssh2';
-import type { AnyAuthMethod, AuthHandlerMiddleware } from 'ssh2';
+import type { AnyAuthMethod, AuthHandlerMiddleware, IdentityCallback, KeyboardInteractiveCallback, ParsedKey, Prompt, PublicKeyEntry } from 'ssh2';
+import { printable } from '../core/printable.js';
+import type { Prompter } from './prompt.js';
 import type { ConnectSpec } from './spec.js';
 
-/** The keys gsync can offer, and why others were passed over (for the hint when auth fails). */
-export interface Identities {
-  readonly keys: ReadonlyArray<{ readonly file: string; readonly key: Buffer }>;
-  readonly skipped: readonly string[];
+/**
+ * The login that worked, kept in memory so every worker connection logs in the same way without
+ * asking again. Holds secrets: it goes to worker threads and nowhere else (never a message, log or file).
+ */
+export type Credential =
+  | { readonly kind: 'agent'; readonly socket: string; readonly keys: readonly string[] }
+  | { readonly kind: 'key'; readonly file: string; readonly key: Buffer; readonly passphrase: string | undefined }
+  | { readonly kind: 'password'; readonly password: string }
+  | { readonly kind: 'keyboard-interactive'; readonly responses: readonly string[] };
+
+/** Drives ssh2's authHandler, and says afterwards what worked or what was tried. */
+export interface Authenticator {
+  readonly handler: AuthHandlerMiddleware;
+  /** The credential of the last method offered: after 'ready', the one that worked. */
+  succeeded(): Credential | undefined;
+  /** What was offered and what was passed over, with no secret in it, for the failure message. */
+  tried(): readonly string[];
+  skipped(): readonly string[];
 }
 
-/** Loads the identity files; never prompts (a passphrase belongs in ssh-agent). */
-export function loadIdentities(spec: ConnectSpec): Identities {
-  const keys: Array<{ file: string; key: Buffer }> = [];
+/** One way to log in, made ready (and prompted for) only when its turn comes. */
+interface Attempt {
+  readonly method: 'publickey' | 'password' | 'keyboard-interactive';
+  readonly label: string;
+  prepare(): Promise<{ method: AnyAuthMethod; credential: Credential } | undefined>;
+}
+
+const { parseKey } = ssh2.utils;
+const PASSWORD_PROMPTS = 3;
+
+/**
+ * Plans logins in OpenSSH's order: configured keys the agent holds, the agent's other keys
+ * (not with IdentitiesOnly), the remaining key files (a passphrase is asked only when reached),
+ * then keyboard-interactive and password when allowed and someone can answer. With a
+ * remembered credential (a worker's connection), only that one.
+ */
+export async function prepareAuth(spec: ConnectSpec, prompter: Prompter | undefined, remembered?: Credential): Promise<Authenticator> {
   const skipped: string[] = [];
-  for (const file of spec.identityFiles) {
-    let data: Buffer;
-    try {
-      data = readFileSync(file);
-    } catch {
-      continue;
+  const attempts = remembered ? [replay(spec, remembered)] : await planAttempts(spec, prompter, skipped);
+  const tried: string[] = [];
+  let last: Credential | undefined;
+  let index = 0;
+  const nextMethod = async (allowed: readonly string[] | null): Promise<AnyAuthMethod | false> => {
+    for (let attempt = attempts[index++]; attempt; attempt = attempts[index++]) {
+      if (allowed && !allowed.includes(attempt.method)) continue;
+      const ready = await attempt.prepare();
+      if (!ready) continue;
+      tried.push(attempt.label);
+      last = ready.credential;
+      return ready.method;
     }
-    const parsed = ssh2.utils.parseKey(data);
-    if (parsed instanceof Error) {
-      skipped.push(/encrypted|passphrase/i.test(parsed.message) ? `${file} (needs a passphrase: add it to ssh-agent)` : `${file} (unreadable key)`);
-      continue;
-    }
-    keys.push({ file, key: data });
-  }
-  return { keys, skipped };
+    return false;
+  };
+  const handler: AuthHandlerMiddleware = (allowed, _partial, next) => {
+    nextMethod(allowed).then(
+      (method) => next(method as AnyAuthMethod),
+      (error: unknown) => {
+        skipped.push(error instanceof Error ? error.message : String(error));
+        next(false as unknown as AnyAuthMethod);
+      },
+    );
+  };
+  return { handler, succeeded: () => last, tried: () => tried, skipped: () => skipped };
 }
 
-/** Offers each key in order, then the agent, as ssh does with the same settings. */
-export function makeAuthHandler(spec: ConnectSpec, identities: Identities): AuthHandlerMiddleware {
-  const methods: AnyAuthMethod[] = identities.keys.map(({ key }) => ({ type: 'publickey', username: spec.user, key }));
-  // IdentitiesOnly keeps the agent from offering keys the config did not name; with no key files
-  // at all there is nothing to restrict to, and ssh falls back to the agent too.
-  if (spec.agentSocket && (!spec.identitiesOnly || identities.keys.length === 0)) {
-    methods.push({ type: 'agent', username: spec.user, agent: spec.agentSocket });
+async function planAttempts(spec: ConnectSpec, prompter: Prompter | undefined, skipped: string[]): Promise<Attempt[]> {
+  const attempts: Attempt[] = [];
+  if (spec.pubkeyAuthentication) {
+    const files = spec.identityFiles.flatMap((file) => {
+      const loaded = loadKeyFile(file);
+      if (loaded.status === 'missing') return [];
+      if (loaded.status === 'refused') {
+        skipped.push(loaded.reason);
+        return [];
+      }
+      return [loaded];
+    });
+    const agentKeys = spec.agentSocket ? await listAgent(spec.agentSocket) : [];
+    const configured = new Set(files.flatMap((f) => (f.publicKey ? [f.publicKey] : [])));
+    const inAgent = agentKeys.filter((k) => configured.has(k));
+    const others = agentKeys.filter((k) => !configured.has(k));
+    if (spec.agentSocket && inAgent.length > 0) attempts.push(agentAttempt(spec, spec.agentSocket, inAgent));
+    if (spec.agentSocket && others.length > 0 && !spec.identitiesOnly) attempts.push(agentAttempt(spec, spec.agentSocket, others));
+    for (const file of files) {
+      if (file.publicKey && inAgent.includes(file.publicKey)) continue;
+      attempts.push(keyAttempt(spec, file, prompter, skipped));
+    }
   }
-  let index = 0;
-  return (_authsLeft, _partialSuccess, next) => {
-    const method = methods[index++];
-    // ssh2 takes `false` for "no more methods"; its types do not say so.
-    next(method ?? (false as unknown as AnyAuthMethod));
+  if (prompter && spec.kbdInteractiveAuthentication) attempts.push(keyboardAttempt(spec, prompter));
+  if (prompter && spec.passwordAuthentication) {
+    for (let i = 0; i < PASSWORD_PROMPTS; i++) attempts.push(passwordAttempt(spec, prompter));
+  }
+  return attempts;
+}
+
+type LoadedKey =
+  | { readonly status: 'missing' }
+  | { readonly status: 'refused'; readonly reason: string }
+  | { readonly status: 'ok'; readonly file: string; readonly data: Buffer; readonly encrypted: boolean; readonly publicKey: string | undefined };
+
+/** Reads a key file as ssh does: missing files are passed over quietly; one others can read is refused. */
+function loadKeyFile(file: string): LoadedKey {
+  let data: Buffer;
+  try {
+    const stat = statSync(file);
+    if (stat.uid === process.getuid?.() && (stat.mode & 0o077) !== 0) {
+      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+      return { status: 'refused', reason: `${file}: permissions ${mode} are too open, so ssh and gsync ignore this key (run chmod 600 ${file})` };
+    }
+    data = readFileSync(file);
+  } catch {
+    return { status: 'missing' };
+  }
+  const parsed = parseKey(data);
+  const encrypted = parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message);
+  if (parsed instanceof Error && !encrypted) return { status: 'refused', reason: `${file}: not a private key ssh2 can read` };
+  const publicKey = publicKeyOf(file, parsed);
+  return { status: 'ok', file, data, encrypted, publicKey };
+}
+
+/** The key's public blob (base64), from the key itself or, for an encrypted one, from `<file>.pub`. */
+function publicKeyOf(file: string, parsed: ParsedKey | Error): string | undefined {
+  if (!(parsed instanceof Error)) return parsed.getPublicSSH().toString('base64');
+  try {
+    const pub = parseKey(readFileSync(`${file}.pub`));
+    return pub instanceof Error ? undefined : pub.getPublicSSH().toString('base64');
+  } catch {
+    return undefined;
+  }
+}
+
+function listAgent(socket: string): Promise<string[]> {
+  return new Promise((resolve) => {
+    new ssh2.OpenSSHAgent(socket).getIdentities((error, keys) => {
+      // An agent that cannot be reached is passed over, as ssh does.
+      resolve(error || !keys ? [] : keys.flatMap((k) => blobOf(k) ?? []));
+    });
+  });
+}
+
+/** The agent, showing only some of its keys: those the config names, or the rest. */
+class SelectedAgent extends ssh2.OpenSSHAgent {
+  readonly #keys: ReadonlySet<string>;
+
+  constructor(socket: string, keys: readonly string[]) {
+    super(socket);
+    this.#keys = new Set(keys);
+  }
+
+  override getIdentities(callback: IdentityCallback<ParsedKey>): void {
+    super.getIdentities((error, keys) => callback(error, keys?.filter((k) => this.#keys.has(blobOf(k) ?? ''))));
+  }
+}
+
+/** An agent key's public blob, base64 (OpenSSH's agent hands back parsed keys). */
+function blobOf(entry: ParsedKey | PublicKeyEntry): string | undefined {
+  return 'getPublicSSH' in entry ? entry.getPublicSSH().toString('base64') : undefined;
+}
+
+function agentAttempt(spec: ConnectSpec, socket: string, keys: readonly string[]): Attempt {
+  return {
+    method: 'publickey',
+    label: `ssh-agent (${keys.length} key${keys.length === 1 ? '' : 's'})`,
+    prepare: () =>
+      Promise.resolve({
+        method: { type: 'agent', username: spec.user, agent: new SelectedAgent(socket, keys) },
+        credential: { kind: 'agent', socket, keys },
+      }),
   };
+}
+
+function keyAttempt(spec: ConnectSpec, file: LoadedKey & { status: 'ok' }, prompter: Prompter | undefined, skipped: string[]): Attempt {
+  return {
+    method: 'publickey',
+    label: file.file,
+    prepare: async () => {
+      let passphrase: string | undefined;
+      if (file.encrypted) {
+        passphrase = await askPassphrase(file, prompter);
+        if (passphrase === undefined) {
+          skipped.push(
+            prompter
+              ? `${file.file}: no valid passphrase given`
+              : `${file.file}: needs a passphrase and nobody can be asked (BatchMode, or no terminal and no SSH_ASKPASS): add the key to ssh-agent`,
+          );
+          return undefined;
+        }
+      }
+      return {
+        method: { type: 'publickey', username: spec.user, key: file.data, ...(passphrase === undefined ? {} : { passphrase }) },
+        credential: { kind: 'key', file: file.file, key: file.data, passphrase },
+      };
+    },
+  };
+}
+
+/** Up to three tries, as ssh gives; an empty answer gives up on this key. */
+async function askPassphrase(file: { file: string; data: Buffer }, prompter: Prompter | undefined): Promise<string | undefined> {
+  if (!prompter) return undefined;
+  for (let i = 0; i < PASSWORD_PROMPTS; i++) {
+    const answer = await prompter.ask(`Enter passphrase for key '${file.file}': `, { echo: false });
+    if (answer === '') return undefined;
+    if (!(parseKey(file.data, answer) instanceof Error)) return answer;
+  }
+  return undefined;
+}
+
+function passwordAttempt(spec: ConnectSpec, prompter: Prompter): Attempt {
+  return {
+    method: 'password',
+    label: 'password',
+    prepare: async () => {
+      const password = await prompter.ask(`${spec.user}@${spec.host}'s password: `, { echo: false });
+      return { method: { type: 'password', username: spec.user, password }, credential: { kind: 'password', password } };
+    },
+  };
+}
+
+function keyboardAttempt(spec: ConnectSpec, prompter: Prompter): Attempt {
+  return {
+    method: 'keyboard-interactive',
+    label: 'keyboard-interactive',
+    prepare: () => {
+      const responses: string[] = [];
+      const credential: Credential = { kind: 'keyboard-interactive', responses };
+      const prompt = (_name: string, _instructions: string, _lang: string, prompts: Prompt[], finish: KeyboardInteractiveCallback): void => {
+        (async () => {
+          const answers: string[] = [];
+          for (const p of prompts) answers.push(await prompter.ask(printable(p.prompt, 200), { echo: p.echo ?? false }));
+          responses.push(...answers);
+          return answers;
+        })().then(finish, () => finish([]));
+      };
+      return Promise.resolve({ method: { type: 'keyboard-interactive', username: spec.user, prompt }, credential });
+    },
+  };
+}
+
+/** A worker's connection: the credential that worked for the main one, and nothing else. */
+function replay(spec: ConnectSpec, credential: Credential): Attempt {
+  const ready = (method: AnyAuthMethod): Attempt['prepare'] => () => Promise.resolve({ method, credential });
+  switch (credential.kind) {
+    case 'agent':
+      return {
+        method: 'publickey',
+        label: 'ssh-agent',
+        prepare: ready({ type: 'agent', username: spec.user, agent: new SelectedAgent(credential.socket, credential.keys) }),
+      };
+    case 'key':
+      return {
+        method: 'publickey',
+        label: credential.file,
+        // A worker receives the key as a plain Uint8Array (structured clone).
+        prepare: ready({ type: 'publickey', username: spec.user, key: Buffer.from(credential.key), ...(credential.passphrase === undefined ? {} : { passphrase: credential.passphrase }) }),
+      };
+    case 'password':
+      return { method: 'password', label: 'password', prepare: ready({ type: 'password', username: spec.user, password: credential.password }) };
+    case 'keyboard-interactive': {
+      const prompt = (_n: string, _i: string, _l: string, prompts: Prompt[], finish: KeyboardInteractiveCallback): void =>
+        finish(prompts.map((_, i) => credential.responses[i] ?? ''));
+      return { method: 'keyboard-interactive', label: 'keyboard-interactive', prepare: ready({ type: 'keyboard-interactive', username: spec.user, prompt }) };
+    }
+  }
 }

@@ -1,45 +1,150 @@
-import { connect as netConnect, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
-import type { Client as ClientType, SFTPWrapper } from 'ssh2';
+import type { Client as ClientType, ClientChannel, SFTPWrapper } from 'ssh2';
+import type { Duplex } from 'node:stream';
 import { GsyncError } from '../errors/GsyncError.js';
-import { loadIdentities, makeAuthHandler, type Identities } from './auth.js';
-import { appendKnownHost, knownHostsName, knownKeyTypes, readKnownHosts, verifyHostKey } from './knownHosts.js';
+import { prepareAuth, type Authenticator, type Credential } from './auth.js';
+import { checkHostKey, hostKeyName, preferredHostKeyAlgorithms } from './hostKeyPolicy.js';
+import { choosePrompter, type Prompter } from './prompt.js';
 import type { ConnectSpec } from './spec.js';
+import { openProxyCommand, openTcp, type Transport } from './transport.js';
+
+/**
+ * What the first connection of a run learned, so that every worker connection follows the same
+ * route without asking anyone again: the host key of each hop and of the target (pinned), and
+ * the login that worked for each. Keyed by `user@name`. Holds secrets: workers only.
+ */
+export interface Trust {
+  readonly hostKeys: Readonly<Record<string, Uint8Array>>;
+  readonly credentials: Readonly<Record<string, Credential>>;
+}
 
 /** An open SSH connection with its SFTP channel. */
 export interface Session {
   readonly sftp: SFTPWrapper;
-  /** The host key this connection verified: workers pin their own connections to it. */
-  readonly hostKey: Buffer;
+  readonly trust: Trust;
   close(): void;
   /** Fires once if the connection dies after it was established. */
   onClose(listener: (error: GsyncError) => void): void;
 }
 
 export interface ConnectOptions {
-  /** Accept exactly this key and read no known_hosts (a worker's connection after the main one verified). */
-  readonly pinnedHostKey?: Buffer;
+  /** A worker's connection: pin these keys, replay these logins, prompt nobody. */
+  readonly trust?: Trust;
+  /** Where SSH_ASKPASS and friends are read from (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 const { Client } = ssh2;
 
-/** Opens a connection as ssh would, or throws a GsyncError that says what to do. */
+/** Time a person gets to answer prompts during the handshake (passphrase, password, unknown host). */
+const PROMPT_ALLOWANCE_MS = 10 * 60_000;
+
+/** Opens a connection as ssh would (jump hosts and proxy commands included), or throws a GsyncError that says what to do. */
 export async function openSession(spec: ConnectSpec, options: ConnectOptions = {}): Promise<Session> {
-  if (spec.proxyJump || spec.proxyCommand) {
-    throw new GsyncError('usage', `${spec.alias} needs ${spec.proxyJump ? 'ProxyJump' : 'ProxyCommand'}, which gsync does not support yet`, {
-      hint: 'reach the host directly for now (e.g. an ssh -L tunnel to a local port and a Host entry for it)',
-    });
+  const learned: { hostKeys: Record<string, Uint8Array>; credentials: Record<string, Credential> } = { hostKeys: {}, credentials: {} };
+  const link = await openLink(spec, options, learned, 0);
+  try {
+    const sftp = await openSftp(link.client, spec);
+    return sessionOf(link, sftp, spec, options.trust ?? learned);
+  } catch (error) {
+    link.close();
+    throw error;
   }
-  const identities = loadIdentities(spec);
-  const socket = await openSocket(spec);
+}
+
+/** A logged-in client and everything under it (hop clients, a proxy command). */
+interface Link {
+  readonly client: ClientType;
+  lastError(): Promise<Error | undefined>;
+  close(): void;
+}
+
+const MAX_HOPS = 16;
+
+async function openLink(spec: ConnectSpec, options: ConnectOptions, learned: Learned, depth: number): Promise<Link> {
+  if (depth > MAX_HOPS) throw new GsyncError('usage', `ProxyJump for ${spec.alias} nests more than ${MAX_HOPS} hops deep`, { hint: 'check ProxyJump for a loop' });
+  const route = spec.route;
+  if (route.kind === 'jump') {
+    const [first, ...rest] = route.hops;
+    if (!first) throw new GsyncError('usage', `ProxyJump for ${spec.alias} names no host`);
+    const below: Link[] = [];
+    try {
+      below.push(await openLink(first, options, learned, depth + 1));
+      let via = first;
+      for (const next of [...rest, spec]) {
+        const stream = await forward(below.at(-1) as Link, via, next);
+        const link = await handshake(next, fromStream(stream), options, learned);
+        if (next === spec) return stack(link, below);
+        below.push(link);
+        via = next;
+      }
+    } catch (error) {
+      for (const link of below.reverse()) link.close();
+      throw error;
+    }
+  }
+  const transport = route.kind === 'command' ? openProxyCommand(spec, route.command) : await openTcp(spec);
+  return handshake(spec, transport, options, learned);
+}
+
+interface Learned {
+  hostKeys: Record<string, Uint8Array>;
+  credentials: Record<string, Credential>;
+}
+
+/** A link whose close also closes the hops it runs through. */
+function stack(link: Link, below: readonly Link[]): Link {
+  return {
+    client: link.client,
+    lastError: link.lastError,
+    close: () => {
+      link.close();
+      for (const hop of [...below].reverse()) hop.close();
+    },
+  };
+}
+
+function fromStream(stream: Duplex): Transport {
+  return { stream, failure: () => Promise.resolve(undefined), close: () => stream.destroy() };
+}
+
+/** A direct-tcpip channel from a hop to the next host, as `ssh -W host:port` opens it. */
+function forward(hop: Link, via: ConnectSpec, next: ConnectSpec): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    hop.client.forwardOut('127.0.0.1', 0, next.host, next.port, (error, channel) => {
+      if (!error) {
+        resolve(channel);
+        return;
+      }
+      const refused = /refused/i.test(error.message);
+      reject(
+        new GsyncError(refused ? 'network' : 'proxy', `jump host ${via.alias} could not reach ${next.host}:${next.port}: ${error.message}`, {
+          hint: refused
+            ? `is sshd running on ${next.host}:${next.port}, as seen from ${via.alias}?`
+            : `the jump host must allow TCP forwarding (AllowTcpForwarding in its sshd_config)`,
+          cause: error,
+        }),
+      );
+    });
+  });
+}
+
+/** SSH handshake and login over a transport: host key checked, then the logins tried in ssh's order. */
+async function handshake(spec: ConnectSpec, transport: Transport, options: ConnectOptions, learned: Learned): Promise<Link> {
+  const id = `${spec.user}@${hostKeyName(spec)}`;
+  const pinned = options.trust?.hostKeys[id];
+  const remembered = options.trust?.credentials[id];
+  const prompter: Prompter | undefined = options.trust ? undefined : choosePrompter(options.env ?? process.env, spec.batchMode);
+  const auth = await prepareAuth(spec, prompter, remembered);
   const client = new Client();
   let hostKeyProblem: GsyncError | undefined;
-  let hostKey: Buffer | undefined;
 
   const verifier = (key: Buffer, done: (ok: boolean) => void): void => {
-    hostKey = Buffer.from(key);
-    checkHostKey(spec, key, options.pinnedHostKey).then(
-      () => done(true),
+    checkHostKey(spec, key, pinned ? Buffer.from(pinned) : undefined, prompter).then(
+      () => {
+        learned.hostKeys[id] = Buffer.from(key);
+        done(true);
+      },
       (error: GsyncError) => {
         hostKeyProblem = error;
         done(false);
@@ -54,8 +159,12 @@ export async function openSession(spec: ConnectSpec, options: ConnectOptions = {
   });
   await new Promise<void>((resolve, reject) => {
     const fail = (error: Error & { level?: string }): void => {
-      socket.destroy();
-      reject(hostKeyProblem ?? connectError(spec, error, identities));
+      // Only a broken stream can have a better explanation than ssh2's.
+      const explained = hostKeyProblem || error.level === 'client-authentication' ? Promise.resolve(undefined) : transport.failure();
+      void explained.then((failure) => {
+        transport.close();
+        reject(hostKeyProblem ?? failure ?? connectError(spec, error, auth));
+      });
     };
     client.once('ready', () => {
       client.off('error', fail);
@@ -63,76 +172,74 @@ export async function openSession(spec: ConnectSpec, options: ConnectOptions = {
     });
     client.once('error', fail);
     client.connect({
-      sock: socket,
+      sock: transport.stream,
       username: spec.user,
-      readyTimeout: spec.connectTimeoutMs,
+      readyTimeout: spec.connectTimeoutMs + (prompter ? PROMPT_ALLOWANCE_MS : 0),
       keepaliveInterval: spec.keepaliveIntervalMs,
       keepaliveCountMax: spec.keepaliveCountMax,
       hostVerifier: verifier,
-      authHandler: makeAuthHandler(spec, identities),
-      algorithms: { serverHostKey: preferredHostKeyAlgorithms(spec) },
+      authHandler: auth.handler,
+      algorithms: algorithmsOf(spec),
     });
   });
-
-  const sftp = await openSftp(client, spec);
-  return sessionOf(client, sftp, hostKey ?? Buffer.alloc(0), spec, () => lastError);
+  const credential = auth.succeeded();
+  if (credential) learned.credentials[id] = credential;
+  return {
+    client,
+    lastError: async () => (await transport.failure()) ?? lastError,
+    close: () => {
+      client.end();
+      transport.close();
+    },
+  };
 }
 
-function sessionOf(client: ClientType, sftp: SFTPWrapper, hostKey: Buffer, spec: ConnectSpec, errorSeen: () => Error | undefined): Session {
+function algorithmsOf(spec: ConnectSpec): ssh2.Algorithms {
+  return {
+    serverHostKey: preferredHostKeyAlgorithms(spec) as ssh2.ServerHostKeyAlgorithm[],
+    ...(spec.ciphers ? { cipher: spec.ciphers as ssh2.CipherAlgorithm[] } : {}),
+    ...(spec.kexAlgorithms ? { kex: spec.kexAlgorithms as ssh2.KexAlgorithm[] } : {}),
+  };
+}
+
+function sessionOf(link: Link, sftp: SFTPWrapper, spec: ConnectSpec, trust: Trust): Session {
   let closedByUs = false;
   const listeners: Array<(error: GsyncError) => void> = [];
-  client.once('close', () => {
-    const lastError = errorSeen();
+  link.client.once('close', async () => {
     if (closedByUs) return;
-    const error = new GsyncError('network', `connection to ${spec.alias} lost${lastError ? `: ${lastError.message}` : ''}`, {
-      hint: 'run the same command again: finished files are kept',
-      cause: lastError,
-    });
+    const lastError = await link.lastError();
+    const error =
+      lastError instanceof GsyncError
+        ? lastError
+        : new GsyncError('network', `connection to ${spec.alias} lost${lastError ? `: ${lastError.message}` : ''}`, {
+            hint: 'run the same command again: finished files are kept',
+            cause: lastError,
+          });
     for (const listener of listeners) listener(error);
   });
   return {
     sftp,
-    hostKey,
+    trust,
     close: () => {
       closedByUs = true;
-      client.end();
+      link.close();
     },
     onClose: (listener) => listeners.push(listener),
   };
-}
-
-function openSocket(spec: ConnectSpec): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: spec.host, port: spec.port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new GsyncError('timeout', `connecting to ${spec.alias} (${spec.host}:${spec.port}) timed out after ${spec.connectTimeoutMs / 1000} s`, {
-        hint: 'check that the host is up and reachable; ConnectTimeout in ~/.ssh/config sets the limit',
-      }));
-    }, spec.connectTimeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      // ssh2 leaves Nagle on; bulk SFTP runs several times slower with it.
-      socket.setNoDelay(true);
-      resolve(socket);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(socketError(spec, error));
-    });
-  });
 }
 
 function openSftp(client: ClientType, spec: ConnectSpec): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => {
     client.sftp((error, sftp) => {
       if (error) {
-        client.end();
-        reject(new GsyncError('sftp', `${spec.alias} has no SFTP service: ${error.message}`, {
-          hint: 'the server must allow the sftp subsystem (Subsystem sftp in its sshd_config)',
-          cause: error,
-        }));
+        reject(
+          new GsyncError('sftp', `${spec.alias} accepted the SSH login but has no SFTP subsystem (${error.message})`, {
+            hint:
+              'this endpoint carries a shell only, as relayed or web-terminal SSH services do: use the direct TCP endpoint of the host, ' +
+              'or ask its admin to enable "Subsystem sftp" in sshd_config',
+            cause: error,
+          }),
+        );
         return;
       }
       resolve(sftp);
@@ -140,93 +247,12 @@ function openSftp(client: ClientType, spec: ConnectSpec): Promise<SFTPWrapper> {
   });
 }
 
-async function checkHostKey(spec: ConnectSpec, key: Buffer, pinned: Buffer | undefined): Promise<void> {
-  const name = spec.hostKeyAlias ?? knownHostsName(spec.host, spec.port);
-  if (pinned) {
-    if (pinned.equals(key)) return;
-    throw new GsyncError('hostkey', `the host key of ${name} changed during this run`, {
-      hint: 'someone may be intercepting the connection; check the host before running again',
-    });
-  }
-  if (spec.strictHostKeyChecking === 'no') return;
-  const verdict = verifyHostKey(readKnownHosts(spec.knownHostsFiles), name, key);
-  switch (verdict.status) {
-    case 'match':
-      return;
-    case 'revoked':
-      throw new GsyncError('hostkey', `the host key of ${name} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}`, {
-        hint: 'refusing to connect: this key must not be trusted',
-      });
-    case 'changed':
-      throw new GsyncError('hostkey', `the host key of ${name} changed (known one: ${verdict.entry.file}:${verdict.entry.line})`, {
-        hint: `if the instance was recreated, run ssh-keygen -R '${name}' and connect once with ssh to record the new key; otherwise someone may be intercepting the connection`,
-      });
-    case 'unknown': {
-      if (spec.strictHostKeyChecking === 'accept-new' && spec.knownHostsFiles[0]) {
-        await appendKnownHost(spec.knownHostsFiles[0], name, key);
-        return;
-      }
-      const hint = verdict.certAuthorityOnly
-        ? 'only a @cert-authority line covers this host, and gsync cannot check host certificates yet: add the host key itself to known_hosts'
-        : `connect once with 'ssh ${spec.alias}' to check and record its key, or set StrictHostKeyChecking accept-new for this Host`;
-      throw new GsyncError('hostkey', `the host key of ${name} is not known`, { hint });
-    }
-  }
-}
-
-const hostKeyAlgorithms = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-] as const;
-type HostKeyAlgorithm = (typeof hostKeyAlgorithms)[number];
-
-/** Ask for a key type known_hosts already has, as OpenSSH does, so a known host never looks "changed". */
-function preferredHostKeyAlgorithms(spec: ConnectSpec): HostKeyAlgorithm[] {
-  const name = spec.hostKeyAlias ?? knownHostsName(spec.host, spec.port);
-  const known = knownKeyTypes(readKnownHosts(spec.knownHostsFiles), name).flatMap((type) =>
-    type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type],
-  );
-  const first = hostKeyAlgorithms.filter((a) => known.includes(a));
-  return [...first, ...hostKeyAlgorithms.filter((a) => !first.includes(a))];
-}
-
-function socketError(spec: ConnectSpec, error: NodeJS.ErrnoException): GsyncError {
-  const where = `${spec.host}:${spec.port}`;
-  switch (error.code) {
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      if (!spec.aliasKnown) {
-        return new GsyncError('usage', `unknown host alias '${spec.alias}': no Host entry for it in ~/.ssh/config and no such host`, {
-          hint: 'add a Host block for it to ~/.ssh/config, or check the spelling',
-          cause: error,
-        });
-      }
-      return new GsyncError('network', `cannot resolve ${spec.host} (for ${spec.alias})`, { hint: 'check HostName for this Host and your DNS', cause: error });
-    case 'ECONNREFUSED':
-      return new GsyncError('network', `connection refused by ${where} (${spec.alias})`, { hint: 'is sshd running there, and is the Port right?', cause: error });
-    case 'ETIMEDOUT':
-      return new GsyncError('timeout', `connecting to ${where} (${spec.alias}) timed out`, { hint: 'check that the host is up and reachable', cause: error });
-    default:
-      return new GsyncError('network', `cannot connect to ${where} (${spec.alias}): ${error.code ?? error.message}`, {
-        hint: 'check the network path to the host',
-        cause: error,
-      });
-  }
-}
-
-function connectError(spec: ConnectSpec, error: Error & { level?: string }, identities: Identities): GsyncError {
+function connectError(spec: ConnectSpec, error: Error & { level?: string }, auth: Authenticator): GsyncError {
   if (error instanceof GsyncError) return error;
-  if (error.level === 'client-authentication') {
-    const tried = identities.keys.map((k) => k.file);
-    const detail = [tried.length ? `tried ${tried.join(', ')}` : 'no usable key found', ...identities.skipped.map((s) => `skipped ${s}`)].join('; ');
-    return new GsyncError('auth', `authentication as ${spec.user} on ${spec.alias} failed (${detail})`, {
-      hint: `check IdentityFile and User for Host ${spec.alias} in ~/.ssh/config, or that ssh-agent holds the key`,
-      cause: error,
+  if (error.level === 'client-authentication') return authError(spec, auth);
+  if (/too many authentication failures/i.test(error.message)) {
+    return new GsyncError('auth', `${spec.alias} closed the login after too many attempts (tried ${auth.tried().join(', ') || 'nothing'})`, {
+      hint: `the server counts every key offered (MaxAuthTries): set IdentitiesOnly yes and the right IdentityFile for Host ${spec.alias}, so only that key is offered`,
     });
   }
   if (error.level === 'client-timeout') {
@@ -239,4 +265,21 @@ function connectError(spec: ConnectSpec, error: Error & { level?: string }, iden
     hint: 'check that the host runs an SSH server on that port',
     cause: error,
   });
+}
+
+/** Which logins were tried and which were passed over, and the likeliest fix; never a secret. */
+function authError(spec: ConnectSpec, auth: Authenticator): GsyncError {
+  const tried = auth.tried();
+  const skipped = auth.skipped();
+  const parts = [tried.length > 0 ? `tried ${tried.join(', ')}` : 'nothing to try: no usable key, no agent key'];
+  if (skipped.length > 0) parts.push(`passed over ${skipped.join('; ')}`);
+  const hints: string[] = [];
+  const tooOpen = skipped.find((s) => s.includes('chmod 600'));
+  if (tooOpen) hints.push(tooOpen.slice(tooOpen.indexOf('run chmod')).replace(/^run /, 'run ').replace(/\)$/, ''));
+  if (spec.certificateFiles.length > 0) {
+    hints.push(`this Host uses CertificateFile (${spec.certificateFiles.join(', ')}), and gsync cannot log in with SSH certificates (ssh2 lacks them): authorise a plain key on the host`);
+  }
+  if (spec.batchMode && skipped.some((s) => s.includes('passphrase'))) hints.push('BatchMode is on, so nothing is asked: load the key into ssh-agent first');
+  hints.push(`check IdentityFile and User for Host ${spec.alias} in ~/.ssh/config, or that ssh-agent holds the key`);
+  return new GsyncError('auth', `authentication as ${spec.user} on ${spec.alias} failed (${parts.join('; ')})`, { hint: hints.join('; ') });
 }

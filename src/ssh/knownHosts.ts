@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -98,8 +98,21 @@ export function keyTypeOf(blob: Buffer): string {
   return blob.subarray(4, 4 + length).toString('latin1');
 }
 
-/** accept-new: records a first-seen key the way ssh does, in the first known_hosts file. */
-export async function appendKnownHost(file: string, name: string, key: Buffer): Promise<void> {
+/**
+ * Records a first-seen key the way ssh does (accept-new, or "yes" at the ask prompt): appended
+ * to the first UserKnownHostsFile, the name hashed (`|1|salt|hash`) when HashKnownHosts says so.
+ */
+export async function appendKnownHost(file: string, name: string, key: Buffer, hashed: boolean): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await appendFile(file, `${name} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 });
+  await appendFile(file, `${hashed ? hashedName(name) : name} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 });
+}
+
+function hashedName(name: string): string {
+  const salt = randomBytes(20);
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+}
+
+/** `SHA256:...` as ssh prints a key's fingerprint. */
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
 }

@@ -1,11 +1,12 @@
 import type { ProblemCode } from '../core/types.js';
 import type { ErrorKind } from '../errors/GsyncError.js';
+import type { Trust } from '../ssh/connect.js';
 import type { ConnectSpec } from '../ssh/spec.js';
 
-/** Given to every worker when the pool starts: how to connect, and the host key to pin. */
+/** Given to every worker when the pool starts: how to connect, the host keys to pin and the logins that worked. */
 export interface WorkerInit {
   readonly spec: ConnectSpec;
-  readonly hostKey: Uint8Array;
+  readonly trust: Trust;
 }
 
 /** One whole file to copy into its partial path. */

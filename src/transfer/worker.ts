@@ -20,7 +20,7 @@ let session: Promise<Session> | undefined;
 /** This worker's own connection (an ssh2 client cannot cross threads), opened on first use. */
 function connection(): Promise<Session> {
   if (!session) {
-    const opening = openSession(init.spec, { pinnedHostKey: Buffer.from(init.hostKey) });
+    const opening = openSession(init.spec, { trust: init.trust });
     session = opening;
     opening.then(
       (s) => s.onClose(() => (session = undefined)),

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  appendKnownHost,
+  fingerprint,
   hostFieldMatches,
   keyTypeOf,
   knownHostsName,
@@ -391,5 +393,32 @@ describe('a known_hosts file hashed by the real ssh-keygen -H', () => {
     const [type, base64] = readFileSync(`${keyFile}.pub`, 'utf8').trim().split(/\s+/);
     expect(type).toBe('ecdsa-sha2-nistp384');
     expect(keyTypeOf(Buffer.from(base64 ?? '', 'base64'))).toBe('ecdsa-sha2-nistp384');
+  });
+});
+
+describe('appendKnownHost and fingerprint, checked by the real ssh-keygen', () => {
+  it.each([
+    { hashed: false, name: '[gpu.example.com]:2222' },
+    { hashed: true, name: '[gpu.example.com]:2222' },
+    { hashed: true, name: 'gpu.example.com' },
+  ])('records $name (hashed: $hashed) so that ssh-keygen -F finds it and nothing else', async ({ hashed, name }) => {
+    const file = join(dir, 'sub', 'known_hosts');
+    await appendKnownHost(file, name, ed, hashed);
+    await appendKnownHost(file, 'other.example.com', ecdsa, hashed);
+    const text = readFileSync(file, 'utf8');
+    expect(text.includes(name)).toBe(!hashed);
+    const find = (host: string): string =>
+      spawnSync(SSH_KEYGEN, ['-F', host, '-f', file], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' }).stdout;
+    expect(find(name)).toContain(ed.toString('base64'));
+    expect(find(name)).not.toContain(ecdsa.toString('base64'));
+    expect(find('[gpu.example.com]:2223')).toBe('');
+    expect(verifyHostKey(readKnownHosts([file]), name, ed).status).toBe('match');
+  });
+
+  it('prints the SHA256 fingerprint ssh-keygen -l prints', () => {
+    const file = join(dir, 'key.pub');
+    writeFileSync(file, `${line('x', ecdsa)}\n`);
+    const listed = spawnSync(SSH_KEYGEN, ['-l', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    expect(listed.stdout.split(' ')[1]).toBe(fingerprint(ecdsa));
   });
 });

@@ -1,0 +1,140 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { connect as netConnect } from 'node:net';
+import { Duplex } from 'node:stream';
+import { printable } from '../core/printable.js';
+import { GsyncError } from '../errors/GsyncError.js';
+import type { ConnectSpec } from './spec.js';
+
+/** The byte stream an SSH handshake runs over, whatever made it. */
+export interface Transport {
+  readonly stream: Duplex;
+  /** Why the stream failed, when the transport knows better than ssh2 (a proxy command's exit and stderr). */
+  failure(): Promise<GsyncError | undefined>;
+  close(): void;
+}
+
+/** A TCP connection to host:port, bounded by ConnectTimeout. */
+export function openTcp(spec: ConnectSpec): Promise<Transport> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: spec.host, port: spec.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        new GsyncError('timeout', `connecting to ${spec.alias} (${spec.host}:${spec.port}) timed out after ${spec.connectTimeoutMs / 1000} s`, {
+          hint: 'check that the host is up and reachable; ConnectTimeout in ~/.ssh/config sets the limit',
+        }),
+      );
+    }, spec.connectTimeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      // ssh2 leaves Nagle on; bulk SFTP runs several times slower with it.
+      socket.setNoDelay(true);
+      resolve({ stream: socket, failure: () => Promise.resolve(undefined), close: () => socket.destroy() });
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(socketError(spec, error));
+    });
+  });
+}
+
+/** Bytes of a proxy command's stderr kept for the error message. */
+const STDERR_KEPT = 4096;
+
+/**
+ * ProxyCommand: `/bin/sh -c <command>`, its stdin and stdout the transport, as ssh runs it.
+ * Its stderr is kept (bounded) to explain a failure; a command that exits is the link ending.
+ */
+export function openProxyCommand(spec: ConnectSpec, command: string): Transport {
+  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  let closedByUs = false;
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < STDERR_KEPT) stderr += chunk.toString('utf8');
+  });
+  // The stream often breaks (EPIPE, EOF) a moment before the exit status is known.
+  const exited = new Promise<string>((resolve) => {
+    child.once('close', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit ${code}`));
+    child.once('error', (error) => resolve(`could not start: ${error.message}`));
+  });
+  const stream = new ChildStream(child);
+  return {
+    stream,
+    failure: async () => {
+      const exit = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref())]);
+      if (closedByUs || exit === undefined) return undefined;
+      const said = lastLines(stderr);
+      return new GsyncError('proxy', `the ProxyCommand for ${spec.alias} ended (${exit})${said ? `: ${said}` : ''}`, {
+        hint: `check that the command works on its own: ${printable(command, 200)}`,
+      });
+    },
+    close: () => {
+      closedByUs = true;
+      stream.destroy();
+    },
+  };
+}
+
+/** A child's stdout and stdin as one Duplex, with backpressure both ways. */
+class ChildStream extends Duplex {
+  readonly #child: ChildProcessWithoutNullStreams;
+
+  constructor(child: ChildProcessWithoutNullStreams) {
+    super();
+    this.#child = child;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) child.stdout.pause();
+    });
+    child.stdout.once('end', () => this.push(null));
+    child.stdin.on('error', (error) => this.destroy(error));
+    child.once('error', (error) => this.destroy(error));
+  }
+
+  override _read(): void {
+    this.#child.stdout.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#child.stdin.write(chunk, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#child.stdin.end(callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
+    callback(error);
+  }
+}
+
+/** The end of a command's stderr, as one escaped line: what it said last is what matters. */
+function lastLines(text: string): string {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-3);
+  return printable(lines.join(' / '), 400);
+}
+
+function socketError(spec: ConnectSpec, error: NodeJS.ErrnoException): GsyncError {
+  const where = `${spec.host}:${spec.port}`;
+  switch (error.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      if (!spec.aliasKnown) {
+        return new GsyncError('usage', `unknown host alias '${spec.alias}': no Host entry for it in ~/.ssh/config and no such host`, {
+          hint: 'add a Host block for it to ~/.ssh/config, or check the spelling',
+          cause: error,
+        });
+      }
+      return new GsyncError('network', `cannot resolve ${spec.host} (for ${spec.alias})`, { hint: 'check HostName for this Host and your DNS', cause: error });
+    case 'ECONNREFUSED':
+      return new GsyncError('network', `connection refused by ${where} (${spec.alias})`, { hint: 'is sshd running there, and is the Port right?', cause: error });
+    case 'ETIMEDOUT':
+      return new GsyncError('timeout', `connecting to ${where} (${spec.alias}) timed out`, { hint: 'check that the host is up and reachable', cause: error });
+    default:
+      return new GsyncError('network', `cannot connect to ${where} (${spec.alias}): ${error.code ?? error.message}`, {
+        hint: 'check the network path to the host',
+        cause: error,
+      });
+  }
+}
