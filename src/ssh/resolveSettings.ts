@@ -10,8 +10,8 @@ export interface ResolveSettingsOptions {
   readonly env?: NodeJS.ProcessEnv;
   /**
    * The ssh client whose `ssh -G` resolves the settings: a path, `null` for gsync's builtin
-   * resolver, or undefined to use the `ssh` on PATH when there is one. Tests force the builtin
-   * because ssh takes `~` from the passwd entry, not from $HOME.
+   * resolver, or undefined to use the `ssh` on PATH when there is one and $HOME is the passwd
+   * home (ssh takes `~` from the passwd entry, not from $HOME).
    */
   readonly sshClient?: string | null;
   /** For the builtin: where `~` and %d point (default $HOME); ssh uses the passwd entry. */
@@ -28,7 +28,7 @@ export interface ResolveSettingsOptions {
 export function resolveSettings(destination: Destination, overrides: SettingsOverrides, options: ResolveSettingsOptions = {}): ResolvedSettings {
   const context = builtinContext(options);
   requireIdentityFiles(overrides.identityFiles ?? [], context.home);
-  const sshClient = options.sshClient === undefined ? findSshClient(context.env) : options.sshClient;
+  const sshClient = options.sshClient === undefined ? autoSshClient(context) : options.sshClient;
   if (sshClient === null || sshClient === undefined) return resolveBuiltin(destination, overrides, context);
   const settings = runSshG(destination, overrides, sshClient, context.env);
   const builtin = tryBuiltin(destination, overrides, context);
@@ -37,6 +37,16 @@ export function resolveSettings(destination: Destination, overrides: SettingsOve
     source: 'ssh -G',
     aliasKnown: builtin?.aliasKnown ?? false,
   };
+}
+
+/**
+ * The ssh on PATH, unless $HOME is not the passwd entry's home: ssh would then read another
+ * ~/.ssh/config than the one gsync expands `~` to (a test's HOME, `sudo -E`, a container
+ * whose passwd home is `/`), so the builtin, which follows $HOME throughout, resolves instead.
+ */
+function autoSshClient(context: BuiltinContext): string | undefined {
+  if (context.home !== userInfo().homedir) return undefined;
+  return findSshClient(context.env);
 }
 
 function builtinContext(options: ResolveSettingsOptions): BuiltinContext {

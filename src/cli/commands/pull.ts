@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import type { SettingsOverrides } from '../../ssh/settings.js';
 import { GsyncCommand } from '../baseCommand.js';
 
 export default class Pull extends GsyncCommand {
@@ -15,6 +16,10 @@ date: files with the same size and mtime are not sent again.`;
 
   static override flags = {
     'ssh-config': Flags.string({ char: 'F', description: 'ssh config file to read instead of ~/.ssh/config' }),
+    identity: Flags.string({ char: 'i', description: 'private key to offer first (as ssh -i); may be repeated', multiple: true, multipleNonGreedy: true }),
+    port: Flags.integer({ char: 'p', description: 'remote SSH port (as ssh -p)', min: 1, max: 65535 }),
+    'login-name': Flags.string({ char: 'l', description: 'remote user (as ssh -l); user@host wins over it' }),
+    option: Flags.string({ char: 'o', description: 'an ssh_config option, Key=Value (as ssh -o); may be repeated', multiple: true, multipleNonGreedy: true }),
     connections: Flags.integer({ description: 'SSH connections used for transfers (1 for single-socket proxies)', min: 1, max: 64 }),
     verbose: Flags.boolean({ char: 'v', description: 'print each file as it arrives' }),
     quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors' }),
@@ -34,7 +39,7 @@ date: files with the same size and mtime are not sent again.`;
         {
           source: args.source,
           ...(args.localDir === undefined ? {} : { localDir: args.localDir }),
-          ...(flags['ssh-config'] === undefined ? {} : { configFile: flags['ssh-config'] }),
+          ssh: sshOverrides(flags),
           ...(flags.connections === undefined ? {} : { connections: flags.connections }),
           signal: abort.signal,
         },
@@ -51,4 +56,21 @@ date: files with the same size and mtime are not sent again.`;
       process.off('SIGTERM', interrupt);
     }
   }
+}
+
+/** ssh's own flags, passed through to the resolver as ssh would apply them. */
+function sshOverrides(flags: {
+  'ssh-config'?: string | undefined;
+  identity?: string[] | undefined;
+  port?: number | undefined;
+  'login-name'?: string | undefined;
+  option?: string[] | undefined;
+}): SettingsOverrides {
+  return {
+    ...(flags['ssh-config'] === undefined ? {} : { configFile: flags['ssh-config'] }),
+    ...(flags.identity === undefined ? {} : { identityFiles: flags.identity }),
+    ...(flags.port === undefined ? {} : { port: flags.port }),
+    ...(flags['login-name'] === undefined ? {} : { user: flags['login-name'] }),
+    ...(flags.option === undefined ? {} : { options: flags.option }),
+  };
 }
