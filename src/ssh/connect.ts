@@ -25,6 +25,8 @@ export interface Session {
   close(): void;
   /** Fires once if the connection dies after it was established. */
   onClose(listener: (error: GsyncError) => void): void;
+  /** Once the connection died (not closed by us): why. Undefined while it is up. */
+  closeReason(): Promise<GsyncError> | undefined;
 }
 
 export interface ConnectOptions {
@@ -204,18 +206,16 @@ function algorithmsOf(spec: ConnectSpec): ssh2.Algorithms {
 
 function sessionOf(link: Link, sftp: SFTPWrapper, spec: ConnectSpec, trust: Trust): Session {
   let closedByUs = false;
+  let reason: Promise<GsyncError> | undefined;
   const listeners: Array<(error: GsyncError) => void> = [];
-  link.client.once('close', async () => {
+  // ssh2 emits 'close' before it fails the requests still pending, so the reason is known
+  // (if not yet worked out) by the time anyone catches one of those failures.
+  link.client.once('close', () => {
     if (closedByUs) return;
-    const lastError = await link.lastError();
-    const error =
-      lastError instanceof GsyncError
-        ? lastError
-        : new GsyncError('network', `connection to ${spec.alias} lost${lastError ? `: ${lastError.message}` : ''}`, {
-            hint: 'run the same command again: finished files are kept',
-            cause: lastError,
-          });
-    for (const listener of listeners) listener(error);
+    reason = link.lastError().then((lastError) => lostError(spec, lastError));
+    void reason.then((error) => {
+      for (const listener of listeners) listener(error);
+    });
   });
   return {
     sftp,
@@ -225,7 +225,19 @@ function sessionOf(link: Link, sftp: SFTPWrapper, spec: ConnectSpec, trust: Trus
       link.close();
     },
     onClose: (listener) => listeners.push(listener),
+    closeReason: () => reason,
   };
+}
+
+/** Why an established connection ended: a dead link noticed by keepalives is a timeout. */
+function lostError(spec: ConnectSpec, lastError: (Error & { level?: string }) | undefined): GsyncError {
+  if (lastError instanceof GsyncError) return lastError;
+  const hint = 'run the same command again once the host is reachable: finished files are kept';
+  if (lastError?.level === 'client-timeout') {
+    const seconds = (spec.keepaliveIntervalMs * (spec.keepaliveCountMax + 1)) / 1000;
+    return new GsyncError('timeout', `no answer to ${spec.keepaliveCountMax} keepalives from ${spec.alias} in ${seconds} s: the link is down`, { hint, cause: lastError });
+  }
+  return new GsyncError('network', `connection to ${spec.alias} lost${lastError ? `: ${lastError.message}` : ''}`, { hint, cause: lastError });
 }
 
 function openSftp(client: ClientType, spec: ConnectSpec): Promise<SFTPWrapper> {

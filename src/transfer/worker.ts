@@ -34,8 +34,10 @@ function connection(): Promise<Session> {
 export default async function fetchFiles(task: FetchTask): Promise<TaskResult> {
   const files: FileResult[] = [];
   let queue = 0;
+  let current: Session | undefined;
   try {
-    const { sftp } = await connection();
+    current = await connection();
+    const { sftp } = current;
     const lane = async (): Promise<void> => {
       for (let i = queue++; i < task.files.length; i = queue++) {
         const file = task.files[i];
@@ -45,7 +47,9 @@ export default async function fetchFiles(task: FetchTask): Promise<TaskResult> {
     await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, task.files.length) }, lane));
     return { kind: 'done', files };
   } catch (error) {
-    return { kind: 'fatal', files, error: describe(error) };
+    // A request failed because the link died: the link's reason (e.g. keepalives unanswered) says more.
+    const reason = current?.closeReason();
+    return { kind: 'fatal', files, error: describe(reason ? await reason : error) };
   }
 }
 

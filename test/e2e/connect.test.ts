@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startProxy } from '../support/proxy.js';
 import { runProcess } from '../support/runProcess.js';
 import { REPO_ROOT, runGsync, type GsyncResult } from '../support/runGsync.js';
 import { generateKeyPair } from '../support/sshKeys.js';
@@ -363,6 +364,31 @@ describe('endpoints', () => {
     const result = await pull(setup.config, 'gone:/data', join(setup.dir, 'out'), setup.env);
     expect(result.code).toBe(10);
     expect(result.stderr).toContain(`connection refused by 127.0.0.1:${stopped.port} (gone)`);
+  });
+
+  it('ConnectTimeout bounds a handshake that never starts: exit 30', async () => {
+    const proxy = await startProxy(target.port, { kind: 'stall-after', bytes: 0 });
+    cleanups.push(() => proxy.close());
+    const setup = await client((kh) => [hostBlock('silent', target, { Port: String(proxy.port), HostKeyAlias: `[127.0.0.1]:${target.port}`, UserKnownHostsFile: kh, ConnectTimeout: '1' })], knownHostsLine(target));
+    const result = await pull(setup.config, 'silent:/data', join(setup.dir, 'out'), setup.env);
+    expect(result.code, result.stderr).toBe(30);
+    expect(result.stderr).toMatch(/handshake with silent timed out after 1 s/);
+  });
+
+  it('ServerAliveInterval notices a link that went silent mid-transfer: exit 30, not a hang', async () => {
+    const big = join(target.dataDir, `big${trees++}`);
+    await writeTree(big, { 'ckpt.bin': file(32 * 1024 * 1024) }, { owner: target.user });
+    const proxy = await startProxy(target.port, { kind: 'stall-after', bytes: 4 * 1024 * 1024 });
+    cleanups.push(() => proxy.close());
+    const setup = await client(
+      (kh) => [hostBlock('flaky', target, { Port: String(proxy.port), HostKeyAlias: `[127.0.0.1]:${target.port}`, UserKnownHostsFile: kh, ServerAliveInterval: '1', ServerAliveCountMax: '2' })],
+      knownHostsLine(target),
+    );
+    const local = join(setup.dir, 'out');
+    const result = await pull(setup.config, `flaky:${big}`, local, setup.env);
+    expect(result.code, result.stderr).toBe(30);
+    expect(result.stderr).toMatch(/no answer to 2 keepalives/);
+    expect(existsSync(join(local, 'ckpt.bin'))).toBe(false);
   });
 
   it('says plainly that a CertificateFile login cannot work with gsync', async () => {
