@@ -3,9 +3,6 @@ import { isAbsolute, join } from 'node:path';
 import { GsyncError } from '../errors/GsyncError.js';
 import { ConfigSyntaxError, splitConfigLine } from './configSyntax.js';
 
-// knownHosts.ts matches host patterns with these; they live in sshPatterns.ts now.
-export { globMatch, hostPatternsMatch } from './sshPatterns.js';
-
 /** One `Key value` line of an ssh_config, with where it came from. */
 export interface ConfigLine {
   readonly key: string;

@@ -5,7 +5,7 @@ import type { Collected } from './settingsCollector.js';
 import type { SshSettings } from './settings.js';
 
 /** ssh's default identities, listed as `ssh -G` prints them (OpenSSH 9.2 still has xmss and dsa). */
-export const DEFAULT_IDENTITY_FILES: readonly string[] = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map(
+const DEFAULT_IDENTITY_FILES: readonly string[] = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map(
   (name) => `~/.ssh/${name}`,
 );
 

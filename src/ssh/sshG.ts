@@ -24,7 +24,7 @@ function isExecutableFile(path: string): boolean {
 }
 
 /** ssh's flags for the overrides, in the order the builtin applies them: -i, -p, -l, then -o. */
-export function sshGArguments(destination: Destination, overrides: SettingsOverrides): string[] {
+function sshGArguments(destination: Destination, overrides: SettingsOverrides): string[] {
   const args = ['-G'];
   if (overrides.configFile !== undefined) args.push('-F', overrides.configFile);
   for (const file of overrides.identityFiles ?? []) args.push('-i', file);
@@ -110,7 +110,7 @@ function required(lines: Map<string, string[]>, key: string): string {
 }
 
 /** Reads `ssh -G` output; lists equal to OpenSSH's defaults are reported as undefined. */
-export function parseSshG(output: string, defaults: AlgorithmDefaults): SshSettings {
+function parseSshG(output: string, defaults: AlgorithmDefaults): SshSettings {
   const lines = outputLines(output);
   const get = (key: string): string | undefined => lines.get(key)?.[0];
   const need = (key: string): string => required(lines, key);
