@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { GsyncError } from '../errors/GsyncError.js';
 import { configLineError, readConfigLines, type ConfigLine, type ConfigSource } from './configFile.js';
 import { ConfigSyntaxError, splitConfigLine } from './configSyntax.js';
-import { percentExpand, TokenError, tildeExpand } from './configTokens.js';
+import { expandOrThrow, percentExpand, tildeExpand } from './configTokens.js';
 import { connectHostName } from './hostAddress.js';
 import { evaluateMatch, type MatchSubject } from './matchLine.js';
 import { addFile, applyOption, type Collected, type OptionLine } from './settingsCollector.js';
@@ -54,7 +54,7 @@ export function resolveBuiltin(destination: Destination, overrides: SettingsOver
 /** -i, -p, -l (or user@host), then -o: all before the config files, as ssh parses its command line first. */
 function applyOverrides(collected: Collected, destination: Destination, overrides: SettingsOverrides, context: BuiltinContext): void {
   for (const file of overrides.identityFiles ?? []) {
-    const path = tildeExpandOrThrow(file, context.home);
+    const path = expandOrThrow('-i', file, () => tildeExpand(file, context.home), 'write the path out in full');
     // ssh warns and drops an -i file it cannot stat.
     if (existsSync(path)) addFile(collected.identityFiles, path, 1, true);
   }
@@ -127,21 +127,7 @@ function matchSubject(collected: Collected, pass: Pass, context: BuiltinContext)
 /** HostName with its %h (the only token it takes) expanded, or the name typed. */
 function hostNameOf(hostname: string | undefined, alias: string): string {
   if (hostname === undefined) return alias;
-  try {
-    return percentExpand(hostname, { h: alias });
-  } catch (error) {
-    if (error instanceof TokenError) throw new GsyncError('usage', `ssh config: HostName ${hostname}: ${error.message}`, { hint: 'HostName takes only the %h token' });
-    throw error;
-  }
-}
-
-function tildeExpandOrThrow(path: string, home: string): string {
-  try {
-    return tildeExpand(path, home);
-  } catch (error) {
-    if (error instanceof TokenError) throw new GsyncError('usage', error.message, { hint: 'write the path out in full' });
-    throw error;
-  }
+  return expandOrThrow('HostName', hostname, () => percentExpand(hostname, { h: alias }), 'HostName takes only the %h token');
 }
 
 interface PassResult {

@@ -2,7 +2,7 @@ import { homedir, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { GsyncError } from '../errors/GsyncError.js';
 import type { Destination } from './builtinSettings.js';
-import { connectionTokenTable, percentDollarExpand, percentExpand, TokenError, tildeExpand } from './configTokens.js';
+import { connectionTokenTable, expandOrThrow, pathExpander, percentExpand, tildeExpand } from './configTokens.js';
 import { parseJumpHop, type JumpHop } from './proxyJump.js';
 import { resolveSettings, type ResolveSettingsOptions } from './resolveSettings.js';
 import type { SettingsOverrides, SshSettings } from './settings.js';
@@ -36,7 +36,8 @@ function specFor(destination: Destination, options: ResolveOptions, place: HopPl
   const { settings, aliasKnown } = resolveSettings(destination, options, options);
   const env = options.env ?? process.env;
   const home = options.home ?? env.HOME ?? homedir();
-  const expand = pathExpander(settings, env, home);
+  // ssh expands IdentityFile and CertificateFile when it loads them, so ssh -G prints them as written.
+  const expand = pathExpander(connectionTokenTable(settings, { home, localUser: userInfo().username }), env, home);
   return {
     alias: settings.alias,
     host: settings.hostname,
@@ -48,7 +49,7 @@ function specFor(destination: Destination, options: ResolveOptions, place: HopPl
     certificateFiles: settings.certificateFiles.map((file) => absolute(expand(file, 'CertificateFile'))),
     knownHostsFiles: withoutDevNull(settings.userKnownHostsFiles),
     // ssh expands only `~` in GlobalKnownHostsFile.
-    globalKnownHostsFiles: withoutDevNull(settings.globalKnownHostsFiles).map((file) => tildeOrThrow(file, home)),
+    globalKnownHostsFiles: withoutDevNull(settings.globalKnownHostsFiles).map((file) => expandOrThrow('GlobalKnownHostsFile', file, () => tildeExpand(file, home))),
     strictHostKeyChecking: settings.batchMode && settings.strictHostKeyChecking === 'ask' ? 'yes' : settings.strictHostKeyChecking,
     hostKeyAlias: settings.hostKeyAlias,
     hashKnownHosts: settings.hashKnownHosts,
@@ -66,33 +67,6 @@ function specFor(destination: Destination, options: ResolveOptions, place: HopPl
     hostKeyAlgorithms: narrowed(settings, 'hostKeyAlgorithms', 'HostKeyAlgorithms'),
     aliasKnown,
   };
-}
-
-/** `~`, %-tokens and ${VAR} in IdentityFile and CertificateFile, expanded as ssh does when it loads them. */
-function pathExpander(settings: SshSettings, env: NodeJS.ProcessEnv, home: string): (value: string, what: string) => string {
-  const tokens = connectionTokenTable({
-    host: settings.hostname,
-    alias: settings.alias,
-    port: settings.port,
-    user: settings.user,
-    keyAlias: settings.hostKeyAlias ?? settings.alias,
-    home,
-    localUser: userInfo().username,
-  });
-  return (value, what) => expandOrThrow(() => percentDollarExpand(tildeExpand(value, home), tokens, env), what, value);
-}
-
-function tildeOrThrow(path: string, home: string): string {
-  return expandOrThrow(() => tildeExpand(path, home), 'GlobalKnownHostsFile', path);
-}
-
-function expandOrThrow(expand: () => string, what: string, value: string): string {
-  try {
-    return expand();
-  } catch (error) {
-    if (error instanceof TokenError) throw new GsyncError('usage', `ssh config: ${what} ${value}: ${error.message}`, { hint: `fix ${what} in the ssh config` });
-    throw error;
-  }
 }
 
 /** ssh reads a relative key path from the current directory; workers may not share it. */
@@ -142,7 +116,7 @@ function proxyCommandLine(settings: SshSettings): string {
     throw new GsyncError('usage', `${settings.alias} has ProxyCommand - (the connection on stdin/stdout), which gsync cannot use`, { hint: 'use ProxyJump or a ProxyCommand that runs a program' });
   }
   const tokens = { h: settings.hostname, p: String(settings.port), r: settings.user, n: settings.alias, k: settings.hostKeyAlias ?? settings.alias };
-  return expandOrThrow(() => percentExpand(command, tokens), 'ProxyCommand', command);
+  return expandOrThrow('ProxyCommand', command, () => percentExpand(command, tokens));
 }
 
 function hopOf(text: string, alias: string): JumpHop {

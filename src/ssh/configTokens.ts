@@ -1,42 +1,36 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { GsyncError } from '../errors/GsyncError.js';
+import type { SshSettings } from './settings.js';
 
 /** A token expansion ssh would refuse: an unknown %-token, a trailing %, an unset ${VAR}. */
 export class TokenError extends Error {}
 
-/** The values of ssh's %-tokens for one connection (ssh.c's DEFAULT_CLIENT_PERCENT_EXPAND_ARGS). */
-export interface ConnectionTokens {
-  /** %h: the host name connected to (HostName, expanded and lower-cased). */
-  readonly host: string;
-  /** %n: the name typed. */
-  readonly alias: string;
-  readonly port: number;
-  /** %r: the remote user. */
-  readonly user: string;
-  /** %k: HostKeyAlias, or else the name typed. */
-  readonly keyAlias: string;
-  /** %d: the local home directory. */
+/** What ssh's %-tokens for one connection are made from (ssh.c's DEFAULT_CLIENT_PERCENT_EXPAND_ARGS): the resolved settings. */
+export type ConnectionTokens = Pick<SshSettings, 'alias' | 'hostname' | 'port' | 'user' | 'hostKeyAlias'>;
+
+/** The local side of the tokens: %d (the home directory) and %u (the user name). */
+export interface LocalTokens {
   readonly home: string;
-  /** %u: the local user name. */
   readonly localUser: string;
 }
 
 /** The full token table: %C %L %i %k %l %n %p %d %h %r %u. */
-export function connectionTokenTable(t: ConnectionTokens): Record<string, string> {
+export function connectionTokenTable(connection: ConnectionTokens, local: LocalTokens): Record<string, string> {
   const thisHost = hostname();
-  const port = String(t.port);
+  const port = String(connection.port);
   return {
-    C: createHash('sha1').update(thisHost + t.host + port + t.user).digest('hex'),
+    C: createHash('sha1').update(thisHost + connection.hostname + port + connection.user).digest('hex'),
     L: thisHost.split('.')[0] ?? thisHost,
     i: String(process.getuid?.() ?? 0),
-    k: t.keyAlias,
+    k: connection.hostKeyAlias ?? connection.alias,
     l: thisHost,
-    n: t.alias,
+    n: connection.alias,
     p: port,
-    d: t.home,
-    h: t.host,
-    r: t.user,
-    u: t.localUser,
+    d: local.home,
+    h: connection.hostname,
+    r: connection.user,
+    u: local.localUser,
   };
 }
 
@@ -77,4 +71,26 @@ export function tildeExpand(path: string, home: string): string {
   // ssh joins with one slash and does not normalise the rest.
   const base = home.endsWith('/') ? home : `${home}/`;
   return base + rest.replace(/^\/+/, '');
+}
+
+/**
+ * How ssh expands a path option where it uses it (IdentityFile, CertificateFile,
+ * UserKnownHostsFile, IdentityAgent): `~`, then %-tokens and ${VAR} in one pass.
+ */
+export function pathExpander(tokens: Readonly<Record<string, string>>, env: NodeJS.ProcessEnv, home: string): (value: string, what: string) => string {
+  return (value, what) => expandOrThrow(what, value, () => percentDollarExpand(tildeExpand(value, home), tokens, env));
+}
+
+/**
+ * Runs one of the expansions above, turning ssh's refusal (a TokenError) into a usage error that
+ * names where the value came from: `what` is an ssh_config keyword, or a flag such as `-i`.
+ */
+export function expandOrThrow(what: string, value: string, expand: () => string, hint = `fix ${what} in the ssh config`): string {
+  try {
+    return expand();
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error;
+    const source = what.startsWith('-') ? what : `ssh config: ${what}`;
+    throw new GsyncError('usage', `${source} ${value}: ${error.message}`, { hint });
+  }
 }

@@ -1,6 +1,6 @@
 import { GsyncError } from '../errors/GsyncError.js';
 import { assembleAlgorithms, CIPHERS, HOST_KEY_ALGORITHMS, KEX_ALGORITHMS, type AlgorithmTable } from './algorithmList.js';
-import { connectionTokenTable, percentDollarExpand, TokenError, tildeExpand } from './configTokens.js';
+import { connectionTokenTable, pathExpander } from './configTokens.js';
 import type { Collected } from './settingsCollector.js';
 import type { SshSettings } from './settings.js';
 
@@ -28,8 +28,7 @@ export function finishSettings(c: Collected, context: FinishContext): SshSetting
   const user = c.user ?? context.localUser;
   const hostKeyAlias = c.hostKeyAlias?.toLowerCase();
   checkJumpLoop(c, context.host, port, user);
-  const tokens = connectionTokenTable({ host: context.host, alias: context.alias, port, user, keyAlias: hostKeyAlias ?? context.alias, home: context.home, localUser: context.localUser });
-  const expand = (value: string, what: string): string => expandOrThrow(value, what, tokens, context);
+  const expand = pathExpander(connectionTokenTable({ alias: context.alias, hostname: context.host, port, user, hostKeyAlias }, context), context.env, context.home);
   const jump = c.proxyJump === undefined || c.proxyJump === 'none' ? undefined : c.proxyJump;
   return {
     alias: context.alias,
@@ -70,15 +69,6 @@ function checkJumpLoop(c: Collected, host: string, port: number, user: string): 
   const last = c.proxyJump.hops.at(-1);
   if (last && last.host === host && (last.port ?? 22) === port && (last.user ?? user) === user) {
     throw new GsyncError('usage', `ssh config: jumphost loop via ${last.host}`, { hint: 'the ProxyJump of this host names the host itself; add a Host block that sets ProxyJump none for the jump host' });
-  }
-}
-
-function expandOrThrow(value: string, what: string, tokens: Readonly<Record<string, string>>, context: FinishContext): string {
-  try {
-    return percentDollarExpand(tildeExpand(value, context.home), tokens, context.env);
-  } catch (error) {
-    if (error instanceof TokenError) throw new GsyncError('usage', `ssh config: ${what} ${value}: ${error.message}`, { hint: `fix ${what} in the ssh config` });
-    throw error;
   }
 }
 
