@@ -105,6 +105,7 @@ function narrowed(settings: SshSettings, field: 'ciphers' | 'kexAlgorithms' | 'h
 function routeOf(settings: SshSettings, options: ResolveOptions, place: HopPlace): Route {
   if (settings.proxyCommand !== undefined) return { kind: 'command', command: proxyCommandLine(settings) };
   if (settings.proxyJump === undefined) return { kind: 'direct' };
+  // SshSettings keeps ProxyJump as the text ssh -G prints (all it gives), so the hops are read from it whichever resolver answered.
   const hops = settings.proxyJump.split(',').map((text) => hopOf(text, settings.alias));
   return { kind: 'jump', hops: hops.map((hop, index) => hopSpec(hop, options, { chain: place.chain, ownRoute: index === 0 })) };
 }

@@ -12,9 +12,14 @@ export function connectHostName(name: string): string {
   return looksLikeAddress(name) ? name : name.toLowerCase();
 }
 
-/** ssh.c's is_addr_fast. */
+/** ssh.c's is_addr_fast: numeric, or with a `%scope`. */
 function looksLikeAddress(name: string): boolean {
-  return name.includes('%') || name.includes(':') || /^[0-9.]*$/.test(name);
+  return name.includes('%') || looksNumeric(name);
+}
+
+/** A colon, or only digits and dots: what ssh takes for a numeric host (and what `ssh -G` brackets in a ProxyJump). */
+export function looksNumeric(name: string): boolean {
+  return name.includes(':') || /^[0-9.]*$/.test(name);
 }
 
 function canonicalAddress(name: string): string | undefined {

@@ -1,3 +1,4 @@
+import { looksNumeric } from './hostAddress.js';
 import { parsePort } from './servicePort.js';
 
 /** One ProxyJump hop: `[user@]host[:port]` or `ssh://[user@]host[:port][/]`. */
@@ -28,10 +29,9 @@ export function parseProxyJump(value: string): ProxyJump | undefined {
   return { hops: hops as JumpHop[], text: extra + formatHop(last) };
 }
 
-/** How `ssh -G` prints the last hop. */
+/** How `ssh -G` prints the last hop (its numeric test has no `%scope` clause, unlike is_addr_fast). */
 function formatHop(hop: JumpHop): string {
-  const numeric = hop.host.includes(':') || /^[0-9.]*$/.test(hop.host);
-  const host = numeric ? `[${hop.host}]` : hop.host;
+  const host = looksNumeric(hop.host) ? `[${hop.host}]` : hop.host;
   return `${hop.user === undefined ? '' : `${hop.user}@`}${host}${hop.port === undefined ? '' : `:${hop.port}`}`;
 }
 

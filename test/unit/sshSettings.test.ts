@@ -237,9 +237,9 @@ const rows: Row[] = [
     overrides: { identityFiles: [`${T}/keys/id_a`, `${T}/keys/id_b`] },
   },
   {
-    description: 'ProxyJump: several hops, ssh:// and a numeric host, as ssh -G rewrites the last',
-    files: { cfg: 'Host gpu\n  ProxyJump ssh://alice@b1:2222,b2,u@10.0.0.1:23\nHost cpu\n  ProxyJump ssh://bob@b3:2200/\nHost tpu\n  ProxyJump u@[::1]:2200\nHost npu\n  ProxyJump b:ssh\n' },
-    destinations: ['gpu', 'cpu', 'tpu', 'npu'],
+    description: 'ProxyJump: several hops, ssh:// and a numeric host, as ssh -G rewrites the last (a % alone is not numeric)',
+    files: { cfg: 'Host gpu\n  ProxyJump ssh://alice@b1:2222,b2,u@10.0.0.1:23\nHost cpu\n  ProxyJump ssh://bob@b3:2200/\nHost tpu\n  ProxyJump u@[::1]:2200\nHost npu\n  ProxyJump b:ssh\nHost xpu\n  ProxyJump u@b%x:22\n' },
+    destinations: ['gpu', 'cpu', 'tpu', 'npu', 'xpu'],
   },
   {
     description: 'ProxyJump: the value ends at a blank, a # starts a comment, none first wins',
