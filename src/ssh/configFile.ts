@@ -137,6 +137,7 @@ function matchingEntries(dir: string, pattern: string): string[] {
     .map((name) => join(dir, name));
 }
 
+// glob(3)'s fnmatch, not sshPatterns.globMatch: Include paths also take `[...]` and `\` escapes, which Host patterns treat as literal.
 function fnmatchRegExp(pattern: string): RegExp {
   let source = '';
   for (let at = 0; at < pattern.length; at++) {
