@@ -3,7 +3,9 @@ import { matchPatternList } from './sshPatterns.js';
 /**
  * OpenSSH's algorithm tables, for the builtin resolver (machines without ssh have no `ssh -Q`
  * to ask). Taken from OpenSSH_9.2p1 Debian-2+deb12u10: `ssh -Q cipher|kex|HostKeyAlgorithms`
- * for the full lists, `ssh -G -F /dev/null` for the defaults.
+ * for the full lists, `ssh -G -F /dev/null` for the defaults. They say what a config may name
+ * and what it resolves to, as ssh -G would print it; what gsync can then negotiate is
+ * ssh2Algorithms.ts's.
  */
 export interface AlgorithmTable {
   readonly keyword: string;

@@ -92,10 +92,10 @@ function narrowed(settings: SshSettings, field: 'ciphers' | 'kexAlgorithms' | 'h
   const configured = settings[field];
   if (configured === undefined) return undefined;
   const supported = ssh2Algorithms()[field];
-  const usable = configured.filter((name) => supported.has(name));
+  const usable = configured.filter((name) => supported.includes(name));
   if (usable.length === 0) {
     throw new GsyncError('usage', `none of the ${keyword} configured for ${settings.alias} is one gsync can use: ${configured.join(',')}`, {
-      hint: `add one of ${[...supported].join(',')} to ${keyword}, or leave ${keyword} unset for this host`,
+      hint: `add one of ${supported.join(',')} to ${keyword}, or leave ${keyword} unset for this host`,
     });
   }
   return usable;

@@ -1,10 +1,14 @@
 import { createRequire } from 'node:module';
 
-/** The algorithm names ssh2 can negotiate, per kind. */
+/**
+ * The algorithm names ssh2 can negotiate, per kind, in ssh2's order of preference: the ones it
+ * offers by default first, then the ones it supports only when asked (ssh-dss, the CBC
+ * ciphers, SHA-1 key exchanges). Not OpenSSH's lists: those are algorithmList.ts's.
+ */
 export interface Ssh2Algorithms {
-  readonly ciphers: ReadonlySet<string>;
-  readonly kexAlgorithms: ReadonlySet<string>;
-  readonly hostKeyAlgorithms: ReadonlySet<string>;
+  readonly ciphers: readonly string[];
+  readonly kexAlgorithms: readonly string[];
+  readonly hostKeyAlgorithms: readonly string[];
 }
 
 let loaded: Ssh2Algorithms | undefined;
@@ -25,10 +29,10 @@ export function ssh2Algorithms(): Ssh2Algorithms {
   return loaded;
 }
 
-function namesOf(constants: Record<string, unknown>, key: string): ReadonlySet<string> {
+function namesOf(constants: Record<string, unknown>, key: string): readonly string[] {
   const value = constants[key];
   if (!Array.isArray(value) || !value.every((name) => typeof name === 'string')) {
     throw new Error(`ssh2's protocol constants have no ${key} list: has ssh2's layout changed?`);
   }
-  return new Set(value as string[]);
+  return Object.freeze([...(value as string[])]);
 }

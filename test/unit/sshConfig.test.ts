@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { GsyncError } from '../../src/errors/GsyncError.js';
 import { resolveConnectSpec, type ResolveOptions } from '../../src/ssh/config.js';
 import { readConfigLines } from '../../src/ssh/configFile.js';
 import type { ConnectSpec, Route } from '../../src/ssh/spec.js';
+import { ssh2Algorithms } from '../../src/ssh/ssh2Algorithms.js';
 import { globMatch, hostPatternsMatch } from '../../src/ssh/sshPatterns.js';
 
 const LOCAL_USER = userInfo().username;
@@ -371,6 +373,13 @@ describe('resolveConnectSpec: what ssh expands only when it uses it, and gsync d
   it('an algorithm list ssh2 cannot use at all is a usage error', () => {
     writeHome({ '.ssh/config': 'Host gpu\n  KexAlgorithms sntrup761x25519-sha512@openssh.com\n' });
     expect(() => resolve('gpu')).toThrow(/KexAlgorithms/);
+  });
+
+  it("ssh2's host key algorithms come in ssh2's preference order: its defaults first, then the ones it offers only when asked", () => {
+    const ssh2 = createRequire(import.meta.url)('ssh2/lib/protocol/constants.js') as { DEFAULT_SERVER_HOST_KEY: string[]; SUPPORTED_SERVER_HOST_KEY: string[] };
+    const { hostKeyAlgorithms } = ssh2Algorithms();
+    expect(hostKeyAlgorithms).toStrictEqual(ssh2.SUPPORTED_SERVER_HOST_KEY);
+    expect(hostKeyAlgorithms.slice(0, ssh2.DEFAULT_SERVER_HOST_KEY.length)).toStrictEqual(ssh2.DEFAULT_SERVER_HOST_KEY);
   });
 });
 
