@@ -22,8 +22,9 @@ export interface ResolveSettingsOptions {
 
 /**
  * The effective ssh_config settings for `destination`, from OpenSSH itself (`ssh -G`) where an
- * ssh client is installed, else from the builtin resolver. `aliasKnown` always comes from the
- * builtin walk, which is cheap.
+ * ssh client is installed, else from the builtin resolver. `aliasKnown` comes from the builtin
+ * walk, which is cheap; where the builtin cannot answer (a config ssh accepts and it refuses),
+ * the alias counts as known: a DNS failure on a real alias must not read as an unknown alias.
  */
 export function resolveSettings(destination: Destination, overrides: SettingsOverrides, options: ResolveSettingsOptions = {}): ResolvedSettings {
   const context = builtinContext(options);
@@ -35,7 +36,7 @@ export function resolveSettings(destination: Destination, overrides: SettingsOve
   return {
     settings: builtin ? withKnownHostsSplit(settings, builtin.settings) : settings,
     source: 'ssh -G',
-    aliasKnown: builtin?.aliasKnown ?? false,
+    aliasKnown: builtin?.aliasKnown ?? true,
   };
 }
 

@@ -387,6 +387,17 @@ describe('resolveSettings picks the resolver', () => {
     expect(got.settings.port).toBe(2200);
   });
 
+  it('aliasKnown is true where the builtin cannot answer, so a DNS failure is not called an unknown alias', () => {
+    // ssh -G expands ~root from passwd; the builtin refuses ~user paths.
+    writeFiles({ cfg: 'Host *\n  UserKnownHostsFile ~root/known_hosts\n' });
+    const configFile = join(tmp, 'cfg');
+    expect(() => builtin({ host: 'cpu' }, { configFile })).toThrow(/~user paths are not supported/);
+    const got = resolveSettings({ host: 'cpu' }, { configFile }, { env: env(), sshClient: SSH });
+    expect(got.source).toBe('ssh -G');
+    expect(got.settings.userKnownHostsFiles).toStrictEqual(['/root/known_hosts']);
+    expect(got.aliasKnown).toBe(true);
+  });
+
   it('the builtin when sshClient is null', () => {
     writeFiles({ cfg: 'Host gpu\n  Port 2200\n' });
     const got = resolveSettings({ host: 'cpu' }, { configFile: join(tmp, 'cfg') }, { env: env(), sshClient: null });
