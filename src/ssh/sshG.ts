@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
+import { printable } from '../core/printable.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import type { Destination } from './builtinSettings.js';
 import type { SettingsOverrides, SshSettings } from './settings.js';
@@ -37,13 +38,14 @@ function sshGArguments(destination: Destination, overrides: SettingsOverrides): 
 
 /** Runs `ssh -G` for the destination and reads its output as SshSettings. */
 export function runSshG(destination: Destination, overrides: SettingsOverrides, sshClient: string, env: NodeJS.ProcessEnv): SshSettings {
-  const output = spawnSshG(sshClient, sshGArguments(destination, overrides), env, overrides.configFile);
+  const output = spawnSshG(sshClient, sshGArguments(destination, overrides), destination.host, env, overrides.configFile);
   return parseSshG(output, sshDefaults(sshClient, env));
 }
 
-function spawnSshG(sshClient: string, args: readonly string[], env: NodeJS.ProcessEnv, configFile: string | undefined): string {
+/** `host` is all of the arguments an error shows: an -o value may hold a secret (`ProxyCommand sshpass -p …`). */
+function spawnSshG(sshClient: string, args: readonly string[], host: string, env: NodeJS.ProcessEnv, configFile: string | undefined): string {
   const result = spawnSync(sshClient, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env, timeout: SSH_G_TIMEOUT_MS });
-  const shown = `${sshClient} ${args.join(' ')}`;
+  const shown = `${sshClient} -G ${host}`;
   if (result.error) {
     const timedOut = (result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
     throw new GsyncError(timedOut ? 'timeout' : 'usage', `${shown} ${timedOut ? 'did not finish' : `failed: ${result.error.message}`}`, {
@@ -54,7 +56,7 @@ function spawnSshG(sshClient: string, args: readonly string[], env: NodeJS.Proce
   if (result.status !== 0) {
     const said = firstLines(result.stderr, 4);
     throw new GsyncError('usage', `ssh refused the config: ${said || `${shown} exited with ${result.status ?? result.signal}`}`, {
-      hint: `fix the line ssh names in ${configFile ?? '~/.ssh/config (or /etc/ssh/ssh_config)'}; \`${shown}\` shows the same`,
+      hint: `fix the line ssh names in ${configFile ?? '~/.ssh/config (or /etc/ssh/ssh_config)'}; \`${shown}\` (with the same -F and -o) shows the same`,
     });
   }
   return result.stdout;
@@ -63,10 +65,7 @@ function spawnSshG(sshClient: string, args: readonly string[], env: NodeJS.Proce
 /** A few lines of ssh's complaint, with control characters escaped so they cannot rewrite the terminal. */
 function firstLines(text: string, count: number): string {
   const lines = text.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('Pseudo-terminal'));
-  return lines
-    .slice(0, count)
-    .join('; ')
-    .replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return printable(lines.slice(0, count).join('; '));
 }
 
 /** OpenSSH's default algorithm lists, which `ssh -G` prints in full when nothing is configured. */
@@ -82,7 +81,7 @@ const defaultsByClient = new Map<string, AlgorithmDefaults>();
 function sshDefaults(sshClient: string, env: NodeJS.ProcessEnv): AlgorithmDefaults {
   let found = defaultsByClient.get(sshClient);
   if (!found) {
-    const lines = outputLines(spawnSshG(sshClient, ['-G', '-F', '/dev/null', '--', 'gsync-defaults'], env, '/dev/null'));
+    const lines = outputLines(spawnSshG(sshClient, ['-G', '-F', '/dev/null', '--', 'gsync-defaults'], 'gsync-defaults', env, '/dev/null'));
     found = { ciphers: required(lines, 'ciphers'), kexalgorithms: required(lines, 'kexalgorithms'), hostkeyalgorithms: required(lines, 'hostkeyalgorithms') };
     defaultsByClient.set(sshClient, found);
   }

@@ -373,8 +373,17 @@ describe('config errors: ssh -G and the builtin both refuse, as a usage error', 
     chmodSync(join(tmp, 'fake-ssh'), 0o755);
     const error = caught(() => runSshG({ host: 'gpu' }, {}, join(tmp, 'fake-ssh'), env()));
     expect(error.kind).toBe('usage');
-    expect(error.message).toContain('one \\x1b[31mred; 2; 3; 4');
+    expect(error.message).toContain('one \\u001b[31mred; 2; 3; 4');
     expect(error.message).not.toContain('5');
+  });
+
+  it('names the ssh client and the destination, never an -o value (it may hold a password)', () => {
+    writeFiles({ 'fake-ssh': '#!/bin/sh\nexit 255\n' });
+    chmodSync(join(tmp, 'fake-ssh'), 0o755);
+    const options = ['ProxyCommand=sshpass -p hunter2 ssh -W %h:%p jump'];
+    const error = caught(() => runSshG({ host: 'gpu' }, { options }, join(tmp, 'fake-ssh'), env()));
+    expect(error.message).toContain(`${join(tmp, 'fake-ssh')} -G gpu exited with 255`);
+    expect(`${error.message} ${error.hint ?? ''}`).not.toContain('hunter2');
   });
 });
 
