@@ -35,19 +35,19 @@ export interface BuiltinContext {
 export function resolveBuiltin(destination: Destination, overrides: SettingsOverrides, context: BuiltinContext): ResolvedSettings {
   const collected: Collected = { identityFiles: [], certificateFiles: [] };
   applyOverrides(collected, destination, overrides, context);
-  const files = configSources(overrides.configFile, context).map((source) => readConfigLines(source, context.env.HOME ?? context.home));
+  const linesPerSource = configSources(overrides.configFile, context).map((source) => readConfigLines(source, context.env.HOME ?? context.home));
   const alias = destination.host;
-  const first = files.map((lines) => walk(lines, collected, { hostArg: alias, alias, finalPass: false }, context));
+  const firstPassResults = linesPerSource.map((lines) => walk(lines, collected, { hostArg: alias, alias, finalPass: false }, context));
   const host = connectHostName(hostNameOf(collected.hostname, alias));
-  if (first.some((pass) => pass.wantsFinalPass) || collected.canonicalizeHostname) {
+  if (firstPassResults.some((result) => result.wantsFinalPass) || collected.canonicalizeHostname) {
     // The second pass matches Host lines against the final host name, and HostName is settled.
     collected.hostname = host;
-    for (const lines of files) walk(lines, collected, { hostArg: host, alias, finalPass: true }, context);
+    for (const lines of linesPerSource) walk(lines, collected, { hostArg: host, alias, finalPass: true }, context);
   }
   return {
     settings: finishSettings(collected, { alias, host, ...context }),
     source: 'builtin',
-    aliasKnown: first.some((pass) => pass.aliasKnown),
+    aliasKnown: firstPassResults.some((result) => result.aliasKnown),
   };
 }
 
