@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { hostPatternsMatch } from './configFile.js';
+import { matchHostname } from './sshPatterns.js';
 
 /** One usable line of a known_hosts file. */
 export interface KnownHost {
@@ -63,8 +63,7 @@ export function hostFieldMatches(field: string, name: string): boolean {
     const digest = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
     return digest === hash;
   }
-  // Host names are case-insensitive; ssh lowercases both sides before matching.
-  return hostPatternsMatch(field.toLowerCase().split(','), name.toLowerCase());
+  return matchHostname(name, field);
 }
 
 /**
@@ -73,7 +72,7 @@ export function hostFieldMatches(field: string, name: string): boolean {
  * changed; otherwise the host is unknown.
  */
 export function verifyHostKey(entries: readonly KnownHost[], name: string, presented: Buffer): HostKeyVerdict {
-  const forHost = entries.filter((e) => hostFieldMatches(e.hosts, name) || (e.marker === 'revoked' && e.hosts === '*'));
+  const forHost = entries.filter((e) => hostFieldMatches(e.hosts, name));
   const revoked = forHost.find((e) => e.marker === 'revoked' && e.key.equals(presented));
   if (revoked) return { status: 'revoked', entry: revoked };
   const plain = forHost.filter((e) => e.marker === undefined);
@@ -104,7 +103,18 @@ export function keyTypeOf(blob: Buffer): string {
  */
 export async function appendKnownHost(file: string, name: string, key: Buffer, hashed: boolean): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await appendFile(file, `${hashed ? hashedName(name) : name} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 });
+  // A file whose last line has no newline would have ours glued onto it, spoiling both.
+  const separator = endsWithoutNewline(file) ? '\n' : '';
+  await appendFile(file, `${separator}${hashed ? hashedName(name) : name} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o600 });
+}
+
+function endsWithoutNewline(file: string): boolean {
+  try {
+    const text = readFileSync(file);
+    return text.length > 0 && text[text.length - 1] !== 0x0a;
+  } catch {
+    return false;
+  }
 }
 
 function hashedName(name: string): string {
