@@ -48,7 +48,7 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
   const target = parseTarget(request.source);
   const env = request.env ?? process.env;
   const spec = resolveConnectSpec(target, { ...request.ssh, env });
-  const session = await openSession(spec, { env });
+  const session = await openSession(spec, { env, ...(request.signal ? { signal: request.signal } : {}) });
   try {
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
     const destination = await prepareDestination(localDirFor(root, target.path, request.localDir));
@@ -127,7 +127,9 @@ async function walk(input: WalkInput): Promise<RunSummary> {
       signal,
     );
   } catch (error) {
-    fatal = signal?.aborted ? undefined : classify(error);
+    // A request failed because the link died: the link's reason (e.g. keepalives unanswered) says more.
+    const linkLost = error instanceof GsyncError ? undefined : input.session.closeReason();
+    fatal = signal?.aborted ? undefined : linkLost ? await linkLost : classify(error);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await committer.flush().catch((error: unknown) => (fatal ??= classify(error)));

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthHandlerMiddleware, IdentityCallback, KeyboardInteractiveCallback, ParsedKey, Prompt, PublicKeyEntry } from 'ssh2';
 import { printable } from '../core/printable.js';
+import { GsyncError } from '../errors/GsyncError.js';
 import type { Prompter } from './prompt.js';
 import type { ConnectSpec } from './spec.js';
 
@@ -15,14 +16,23 @@ export type Credential =
   | { readonly kind: 'password'; readonly password: string }
   | { readonly kind: 'keyboard-interactive'; readonly responses: readonly string[] };
 
+/** A login gsync did not try, and why; `fix` is what the user can do about it. */
+export interface PassedOver {
+  readonly what: string;
+  readonly why: string;
+  readonly fix?: string;
+}
+
 /** Drives ssh2's authHandler, and says afterwards what worked or what was tried. */
 export interface Authenticator {
   readonly handler: AuthHandlerMiddleware;
   /** The credential of the last method offered: after 'ready', the one that worked. */
   succeeded(): Credential | undefined;
-  /** What was offered and what was passed over, with no secret in it, for the failure message. */
+  /** What was offered, by name (a key file, the agent, password): never a secret. */
   tried(): readonly string[];
-  skipped(): readonly string[];
+  passedOver(): readonly PassedOver[];
+  /** Set when the user cancelled a prompt (Ctrl+C): the login must stop, not go on to the next method. */
+  cancelled(): GsyncError | undefined;
 }
 
 /** One way to log in, made ready (and prompted for) only when its turn comes. */
@@ -33,64 +43,77 @@ interface Attempt {
 }
 
 const { parseKey } = ssh2.utils;
+
 const PASSWORD_PROMPTS = 3;
 
 /**
- * Plans logins in OpenSSH's order: configured keys the agent holds, the agent's other keys
- * (not with IdentitiesOnly), the remaining key files (a passphrase is asked only when reached),
- * then keyboard-interactive and password when allowed and someone can answer. With a
- * remembered credential (a worker's connection), only that one.
+ * Plans the logins (see planAttempts); a passphrase or password is asked only when its turn
+ * comes. With a remembered credential (a worker's connection), only that one is tried.
  */
 export async function prepareAuth(spec: ConnectSpec, prompter: Prompter | undefined, remembered?: Credential): Promise<Authenticator> {
-  const skipped: string[] = [];
-  const attempts = remembered ? [replay(spec, remembered)] : await planAttempts(spec, prompter, skipped);
+  const passedOver: PassedOver[] = [];
+  const attempts = remembered ? [replay(spec, remembered)] : await planAttempts(spec, prompter, passedOver);
   const tried: string[] = [];
   let last: Credential | undefined;
+  let cancelled: GsyncError | undefined;
   let index = 0;
   const nextMethod = async (allowed: readonly string[] | null): Promise<AnyAuthMethod | false> => {
-    for (let attempt = attempts[index++]; attempt; attempt = attempts[index++]) {
+    for (let attempt = attempts[index++]; attempt && !cancelled; attempt = attempts[index++]) {
       if (allowed && !allowed.includes(attempt.method)) continue;
-      const ready = await attempt.prepare();
-      if (!ready) continue;
-      tried.push(attempt.label);
-      last = ready.credential;
-      return ready.method;
+      try {
+        const ready = await attempt.prepare();
+        if (!ready) continue;
+        tried.push(attempt.label);
+        last = ready.credential;
+        return ready.method;
+      } catch (error) {
+        // Ctrl+C at a prompt ends the login; any other prompt failure passes over this method only, as ssh does.
+        if (error instanceof GsyncError && error.kind === 'interrupted') cancelled = error;
+        else passedOver.push({ what: attempt.label, why: error instanceof Error ? error.message : String(error) });
+      }
     }
+    if (!prompter && !remembered) passedOver.push(...unaskable(spec, allowed));
     return false;
   };
   const handler: AuthHandlerMiddleware = (allowed, _partial, next) => {
-    nextMethod(allowed).then(
-      (method) => next(method as AnyAuthMethod),
-      (error: unknown) => {
-        skipped.push(error instanceof Error ? error.message : String(error));
-        next(false as unknown as AnyAuthMethod);
-      },
-    );
+    // ssh2 takes `false` for "no more methods"; its types do not say so.
+    void nextMethod(allowed).then((method) => next(method as AnyAuthMethod));
   };
-  return { handler, succeeded: () => last, tried: () => tried, skipped: () => skipped };
+  return { handler, succeeded: () => last, tried: () => tried, passedOver: () => passedOver, cancelled: () => cancelled };
 }
 
-async function planAttempts(spec: ConnectSpec, prompter: Prompter | undefined, skipped: string[]): Promise<Attempt[]> {
+/** Password and keyboard-interactive logins the server would take, when nobody can be asked. */
+function unaskable(spec: ConnectSpec, allowed: readonly string[] | null): PassedOver[] {
+  const fix = 'set up a key (in ssh-agent for cron), or run from a terminal or with SSH_ASKPASS';
+  const why = spec.batchMode ? 'BatchMode is on' : 'there is no terminal and no SSH_ASKPASS';
+  const methods: Array<[string, boolean]> = [
+    ['keyboard-interactive', spec.kbdInteractiveAuthentication],
+    ['password', spec.passwordAuthentication],
+  ];
+  return methods.filter(([method, enabled]) => enabled && allowed?.includes(method)).map(([what]) => ({ what, why: `${why}, so nobody can type it`, fix }));
+}
+
+/**
+ * The logins to try, in order: configured keys the agent holds (ssh interleaves them with the
+ * agent's others, in agent order; putting them first is kinder to MaxAuthTries), the agent's
+ * other keys (not with IdentitiesOnly), the remaining key files, then keyboard-interactive and
+ * password when someone can answer.
+ */
+async function planAttempts(spec: ConnectSpec, prompter: Prompter | undefined, passedOver: PassedOver[]): Promise<Attempt[]> {
   const attempts: Attempt[] = [];
   if (spec.pubkeyAuthentication) {
-    const files = spec.identityFiles.flatMap((file) => {
-      const loaded = loadKeyFile(file);
-      if (loaded.status === 'missing') return [];
-      if (loaded.status === 'refused') {
-        skipped.push(loaded.reason);
-        return [];
-      }
-      return [loaded];
-    });
+    const files = spec.identityFiles.flatMap((file) => loadKeyFile(file) ?? []);
     const agentKeys = spec.agentSocket ? await listAgent(spec.agentSocket) : [];
-    const configured = new Set(files.flatMap((f) => (f.publicKey ? [f.publicKey] : [])));
+    const configured = new Set(files.flatMap((f) => f.publicKey ?? []));
     const inAgent = agentKeys.filter((k) => configured.has(k));
     const others = agentKeys.filter((k) => !configured.has(k));
     if (spec.agentSocket && inAgent.length > 0) attempts.push(agentAttempt(spec, spec.agentSocket, inAgent));
     if (spec.agentSocket && others.length > 0 && !spec.identitiesOnly) attempts.push(agentAttempt(spec, spec.agentSocket, others));
     for (const file of files) {
+      // The agent signs for a key it holds: only the public half of the file was needed.
       if (file.publicKey && inAgent.includes(file.publicKey)) continue;
-      attempts.push(keyAttempt(spec, file, prompter, skipped));
+      if (file.refused) passedOver.push(file.refused);
+      else attempts.push(keyAttempt(spec, file, prompter, passedOver));
     }
   }
   if (prompter && spec.kbdInteractiveAuthentication) attempts.push(keyboardAttempt(spec, prompter));
@@ -100,29 +123,38 @@ async function planAttempts(spec: ConnectSpec, prompter: Prompter | undefined, s
   return attempts;
 }
 
-type LoadedKey =
-  | { readonly status: 'missing' }
-  | { readonly status: 'refused'; readonly reason: string }
-  | { readonly status: 'ok'; readonly file: string; readonly data: Buffer; readonly encrypted: boolean; readonly publicKey: string | undefined };
+interface KeyFile {
+  readonly file: string;
+  readonly data: Buffer;
+  readonly encrypted: boolean;
+  /** base64 public blob, when the key or its `.pub` tells it. */
+  readonly publicKey: string | undefined;
+  /** Set when the file may not be used itself (ssh's rules), though the agent may hold its key. */
+  readonly refused: PassedOver | undefined;
+}
 
-/** Reads a key file as ssh does: missing files are passed over quietly; one others can read is refused. */
-function loadKeyFile(file: string): LoadedKey {
+/** Reads a key file as ssh does: a missing one is passed over quietly (undefined). */
+function loadKeyFile(file: string): KeyFile | undefined {
   let data: Buffer;
+  let mode: number;
   try {
     const stat = statSync(file);
-    if (stat.uid === process.getuid?.() && (stat.mode & 0o077) !== 0) {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
-      return { status: 'refused', reason: `${file}: permissions ${mode} are too open, so ssh and gsync ignore this key (run chmod 600 ${file})` };
-    }
+    mode = stat.uid === process.getuid?.() ? stat.mode & 0o777 : 0o600;
     data = readFileSync(file);
   } catch {
-    return { status: 'missing' };
+    return undefined;
   }
   const parsed = parseKey(data);
   const encrypted = parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message);
-  if (parsed instanceof Error && !encrypted) return { status: 'refused', reason: `${file}: not a private key ssh2 can read` };
   const publicKey = publicKeyOf(file, parsed);
-  return { status: 'ok', file, data, encrypted, publicKey };
+  let refused: PassedOver | undefined;
+  if ((mode & 0o077) !== 0) {
+    const shown = mode.toString(8).padStart(4, '0');
+    refused = { what: file, why: `permissions ${shown} are too open, so ssh and gsync ignore this key`, fix: `chmod 600 ${file}` };
+  } else if (parsed instanceof Error && !encrypted) {
+    refused = { what: file, why: 'not a private key ssh2 can read' };
+  }
+  return { file, data, encrypted, publicKey, refused };
 }
 
 /** The key's public blob (base64), from the key itself or, for an encrypted one, from `<file>.pub`. */
@@ -176,7 +208,7 @@ function agentAttempt(spec: ConnectSpec, socket: string, keys: readonly string[]
   };
 }
 
-function keyAttempt(spec: ConnectSpec, file: LoadedKey & { status: 'ok' }, prompter: Prompter | undefined, skipped: string[]): Attempt {
+function keyAttempt(spec: ConnectSpec, file: KeyFile, prompter: Prompter | undefined, passedOver: PassedOver[]): Attempt {
   return {
     method: 'publickey',
     label: file.file,
@@ -185,10 +217,14 @@ function keyAttempt(spec: ConnectSpec, file: LoadedKey & { status: 'ok' }, promp
       if (file.encrypted) {
         passphrase = await askPassphrase(file, prompter);
         if (passphrase === undefined) {
-          skipped.push(
+          passedOver.push(
             prompter
-              ? `${file.file}: no valid passphrase given`
-              : `${file.file}: needs a passphrase and nobody can be asked (BatchMode, or no terminal and no SSH_ASKPASS): add the key to ssh-agent`,
+              ? { what: file.file, why: 'no valid passphrase was given' }
+              : {
+                  what: file.file,
+                  why: `it needs a passphrase and ${spec.batchMode ? 'BatchMode is on' : 'there is no terminal and no SSH_ASKPASS'}, so nobody can be asked`,
+                  fix: `add the key to ssh-agent first (ssh-add ${file.file})`,
+                },
           );
           return undefined;
         }

@@ -10,8 +10,9 @@ export function hostKeyName(spec: ConnectSpec): string {
 
 /**
  * OpenSSH's decision for the key a server presented, per StrictHostKeyChecking. A revoked or
- * changed key is refused whatever the setting, except `no`, which ssh also lets through.
- * A pinned key (a worker after the main connection verified) must simply be the same.
+ * changed key is refused whatever the setting: ssh lets a changed key through under `no`
+ * (with password logins off), gsync never does, since a recreated box and an interceptor look
+ * the same. A pinned key (a worker after the main connection verified) must simply be the same.
  */
 export async function checkHostKey(spec: ConnectSpec, key: Buffer, pinned: Buffer | undefined, prompter: Prompter | undefined): Promise<void> {
   const name = hostKeyName(spec);
@@ -21,7 +22,6 @@ export async function checkHostKey(spec: ConnectSpec, key: Buffer, pinned: Buffe
       hint: 'someone may be intercepting the connection; check the host before running again',
     });
   }
-  if (spec.strictHostKeyChecking === 'no') return;
   const verdict = verifyHostKey(readKnownHosts([...spec.knownHostsFiles, ...spec.globalKnownHostsFiles]), name, key);
   switch (verdict.status) {
     case 'match':
@@ -47,15 +47,17 @@ async function acceptUnknown(spec: ConnectSpec, name: string, key: Buffer, certA
       hint: `add the host's own key to known_hosts: ssh-keyscan -p ${spec.port} ${spec.host} >> ~/.ssh/known_hosts (after checking its fingerprint)`,
     });
   }
-  const accepted = spec.strictHostKeyChecking === 'accept-new' || (spec.strictHostKeyChecking === 'ask' && (await userAccepts(name, key, prompter)));
+  const policy = spec.strictHostKeyChecking;
+  const accepted = policy === 'accept-new' || policy === 'no' || (policy === 'ask' && (await userAccepts(name, key, prompter)));
   if (!accepted) {
     throw new GsyncError('hostkey', `the host key of ${name} is not known (${keyTypeOf(key)} ${fingerprint(key)})`, {
       hint: `connect once with 'ssh ${spec.alias}' to check and record its key, or set StrictHostKeyChecking accept-new for this Host`,
     });
   }
-  // With no file to write to (UserKnownHostsFile none), ssh accepts for this connection only.
+  // With no file to write to (UserKnownHostsFile none), or one that cannot be written, ssh
+  // accepts for this connection only.
   const file = spec.knownHostsFiles[0];
-  if (file) await appendKnownHost(file, name, key, spec.hashKnownHosts);
+  if (file) await appendKnownHost(file, name, key, spec.hashKnownHosts).catch(() => undefined);
 }
 
 async function userAccepts(name: string, key: Buffer, prompter: Prompter | undefined): Promise<boolean> {
@@ -69,6 +71,7 @@ async function userAccepts(name: string, key: Buffer, prompter: Prompter | undef
   return answer.trim().toLowerCase() === 'yes' || answer.trim() === print;
 }
 
+/** ssh2's host key algorithms, in gsync's default preference. */
 const hostKeyAlgorithms = [
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
@@ -77,15 +80,15 @@ const hostKeyAlgorithms = [
   'rsa-sha2-512',
   'rsa-sha2-256',
   'ssh-rsa',
-] as const;
+];
 
 /**
  * Ask for a key type known_hosts already has, as OpenSSH does, so a known host never looks
  * unknown or changed (ssh2 alone always asks for ed25519 first). A configured
- * HostKeyAlgorithms list narrows the choice.
+ * HostKeyAlgorithms list (already narrowed to what ssh2 supports) replaces the default order.
  */
 export function preferredHostKeyAlgorithms(spec: ConnectSpec): string[] {
-  const allowed = spec.hostKeyAlgorithms ? hostKeyAlgorithms.filter((a) => spec.hostKeyAlgorithms?.includes(a)) : [...hostKeyAlgorithms];
+  const allowed = spec.hostKeyAlgorithms && spec.hostKeyAlgorithms.length > 0 ? [...spec.hostKeyAlgorithms] : hostKeyAlgorithms;
   const known = knownKeyTypes(readKnownHosts([...spec.knownHostsFiles, ...spec.globalKnownHostsFiles]), hostKeyName(spec)).flatMap((type) =>
     type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type],
   );

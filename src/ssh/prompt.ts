@@ -19,10 +19,10 @@ export interface Prompter {
 export function choosePrompter(env: NodeJS.ProcessEnv, batchMode: boolean, terminal: boolean = hasTerminal()): Prompter | undefined {
   if (batchMode) return undefined;
   const askpass = env.SSH_ASKPASS || undefined;
-  const require = env.SSH_ASKPASS_REQUIRE;
-  if (askpass && (require === 'force' || require === 'prefer')) return askpassPrompter(askpass, env);
+  const askpassRequire = env.SSH_ASKPASS_REQUIRE;
+  if (askpass && (askpassRequire === 'force' || askpassRequire === 'prefer')) return askpassPrompter(askpass, env);
   if (terminal) return terminalPrompter;
-  if (askpass && require !== 'never') return askpassPrompter(askpass, env);
+  if (askpass && askpassRequire !== 'never') return askpassPrompter(askpass, env);
   return undefined;
 }
 
@@ -38,9 +38,11 @@ function hasTerminal(): boolean {
 function askpassPrompter(program: string, env: NodeJS.ProcessEnv): Prompter {
   return {
     via: 'SSH_ASKPASS',
-    ask: (question, { echo }) =>
+    ask: (question) =>
       new Promise((resolve, reject) => {
-        const childEnv = { ...env, SSH_ASKPASS_PROMPT: echo ? 'confirm' : '' };
+        // ssh sets SSH_ASKPASS_PROMPT=confirm only for yes/no dialogs that print nothing; none of ours is one.
+        const childEnv = { ...env };
+        delete childEnv.SSH_ASKPASS_PROMPT;
         execFile(program, [question], { env: childEnv, timeout: 300_000, maxBuffer: 64 * 1024 }, (error, stdout) => {
           if (error) {
             reject(new GsyncError('auth', `SSH_ASKPASS (${program}) gave no answer`, { hint: 'check the program SSH_ASKPASS names' }));

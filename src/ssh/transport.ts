@@ -39,19 +39,21 @@ export function openTcp(spec: ConnectSpec): Promise<Transport> {
   });
 }
 
-/** Bytes of a proxy command's stderr kept for the error message. */
+/** Bytes of a proxy command's stderr kept (the end) for the error message. */
 const STDERR_KEPT = 4096;
 
 /**
- * ProxyCommand: `/bin/sh -c <command>`, its stdin and stdout the transport, as ssh runs it.
- * Its stderr is kept (bounded) to explain a failure; a command that exits is the link ending.
+ * ProxyCommand, run as ssh runs it: `$SHELL -c "exec <command>"`, its stdin and stdout the
+ * transport. In its own process group, so closing kills whatever it started; its stderr's
+ * tail explains a failure; a command that exits is the link ending.
  */
 export function openProxyCommand(spec: ConnectSpec, command: string): Transport {
-  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const shell = process.env.SHELL || '/bin/sh';
+  const child = spawn(shell, ['-c', `exec ${command}`], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   let closedByUs = false;
   child.stderr.on('data', (chunk: Buffer) => {
-    if (stderr.length < STDERR_KEPT) stderr += chunk.toString('utf8');
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT);
   });
   // The stream often breaks (EPIPE, EOF) a moment before the exit status is known.
   const exited = new Promise<string>((resolve) => {
@@ -65,8 +67,10 @@ export function openProxyCommand(spec: ConnectSpec, command: string): Transport 
       const exit = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref())]);
       if (closedByUs || exit === undefined) return undefined;
       const said = lastLines(stderr);
+      // Only the program's name: the rest of the line may hold a secret (sshpass -p ...).
+      const program = command.trim().split(/\s+/)[0] ?? '';
       return new GsyncError('proxy', `the ProxyCommand for ${spec.alias} ended (${exit})${said ? `: ${said}` : ''}`, {
-        hint: `check that the command works on its own: ${printable(command, 200)}`,
+        hint: `check that the ProxyCommand (${printable(program, 100)} ...) works on its own`,
       });
     },
     close: () => {
@@ -104,15 +108,25 @@ class ChildStream extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
+    const child = this.#child;
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+    // stderr is left to drain: its last lines explain the failure.
+    child.stdin.destroy();
+    child.stdout.destroy();
     callback(error);
   }
 }
 
 /** The end of a command's stderr, as one escaped line: what it said last is what matters. */
 function lastLines(text: string): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-3);
-  return printable(lines.join(' / '), 400);
+  // Escaped where it is printed (cli/failure.ts); bounded here.
+  return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-3).join(' / ').slice(-400);
 }
 
 function socketError(spec: ConnectSpec, error: NodeJS.ErrnoException): GsyncError {

@@ -243,7 +243,7 @@ describe('logins', () => {
     const result = await pull(setup.config, 'gpu:/data', join(setup.dir, 'out'), { ...setup.env, SSH_ASKPASS: helper.program, SSH_ASKPASS_REQUIRE: 'force' });
     expect(result.code).toBe(5);
     expect(result.signal).toBeNull();
-    expect(result.stderr).toContain(`${key}: needs a passphrase`);
+    expect(result.stderr).toContain(`${key}: it needs a passphrase and BatchMode is on`);
     expect(result.stderr).toMatch(/ssh-agent/);
     expect(await helper.calls()).toBe(0);
   });
