@@ -1,7 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { GsyncError } from '../errors/GsyncError.js';
-import { isTaskResult, type FetchTask, type TaskResult, type WorkerInit } from './protocol.js';
+import { isTaskResult, type FetchTask, type HangUpMessage, type TaskResult, type WorkerInit } from './protocol.js';
+
+/** How long closing waits for workers to hang up their connections. */
+const HANG_UP_WAIT_MS = 1000;
 
 /**
  * The piscina worker pool. Each worker owns one SSH connection, so the pool size is the
@@ -10,15 +15,18 @@ import { isTaskResult, type FetchTask, type TaskResult, type WorkerInit } from '
  */
 export class TransferPool {
   private readonly piscina: Piscina;
+  private readonly hangUpChannel = `gsync-hang-up-${randomUUID()}`;
+  private readonly connections: number;
 
-  constructor(init: WorkerInit, connections: number) {
+  constructor(init: Omit<WorkerInit, 'hangUpChannel'>, connections: number) {
+    this.connections = connections;
     this.piscina = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: connections,
       maxThreads: connections,
       idleTimeout: Infinity,
       atomics: 'disabled',
-      workerData: init,
+      workerData: { ...init, hangUpChannel: this.hangUpChannel } satisfies WorkerInit,
     });
   }
 
@@ -28,7 +36,21 @@ export class TransferPool {
     return result;
   }
 
+  /** Asks every worker to hang up its connection (bounded: a stuck one is not waited for), then ends the threads. */
   async close(): Promise<void> {
+    const channel = new BroadcastChannel(this.hangUpChannel);
+    let replies = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, HANG_UP_WAIT_MS);
+      channel.onmessage = (event): void => {
+        if ((event as { data: unknown }).data === 'hung-up' && ++replies === this.connections) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      channel.postMessage('hang-up' satisfies HangUpMessage);
+    });
+    channel.close();
     await this.piscina.destroy();
   }
 }

@@ -7,7 +7,14 @@ import type { ConnectSpec } from '../ssh/spec.js';
 export interface WorkerInit {
   readonly spec: ConnectSpec;
   readonly trust: Trust;
+  /**
+   * A BroadcastChannel name: 'hang-up' on it asks every worker to close its connection (and
+   * whatever ProxyCommand it runs) before the pool ends the threads, which closes nothing.
+   */
+  readonly hangUpChannel: string;
 }
+
+export type HangUpMessage = 'hang-up' | 'hung-up';
 
 /** One whole file to copy into its partial path. */
 export interface FileTask {

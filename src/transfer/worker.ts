@@ -1,12 +1,12 @@
 import { closeSync, fchmodSync, futimesSync, openSync } from 'node:fs';
-import { workerData } from 'node:worker_threads';
+import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { localModeOf } from '../core/modes.js';
 import { classify } from '../errors/classify.js';
 import type { GsyncError } from '../errors/GsyncError.js';
 import { readRemoteFile } from '../remote/readLoop.js';
 import { isSftpStatus, sftpProblemCode } from '../remote/sftp.js';
 import { openSession, type Session } from '../ssh/connect.js';
-import type { FetchTask, FileResult, FileTask, TaskResult, WorkerInit } from './protocol.js';
+import type { FetchTask, FileResult, FileTask, HangUpMessage, TaskResult, WorkerInit } from './protocol.js';
 
 /**
  * Files of one task copied at once: a small file costs ~4 round trips (open, read, fstat,
@@ -16,6 +16,17 @@ const FILES_AT_ONCE = 32;
 
 const init = workerData as WorkerInit;
 let session: Promise<Session> | undefined;
+
+const hangUp = new BroadcastChannel(init.hangUpChannel);
+hangUp.unref();
+hangUp.onmessage = (event): void => {
+  if ((event as { data: unknown }).data !== 'hang-up') return;
+  const closing = session;
+  session = undefined;
+  void (closing ?? Promise.resolve(undefined))
+    .then((s) => s?.close(), () => undefined)
+    .then(() => hangUp.postMessage('hung-up' satisfies HangUpMessage));
+};
 
 /** This worker's own connection (an ssh2 client cannot cross threads), opened on first use. */
 function connection(): Promise<Session> {
