@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -184,6 +185,43 @@ describe('routes: ProxyJump and ProxyCommand', () => {
   });
 });
 
+describe('routes: cleanup', () => {
+  it('leaves no ProxyCommand process behind, even one the command forked', async () => {
+    const remote = await remoteTree();
+    const dir = await tempDir();
+    const pidFile = join(dir, 'forked.pid');
+    const netcat = `${process.execPath} ${join(REPO_ROOT, 'dist/test/support/netcat.js')}`;
+    // A helper the command forks that would outlive it (it ignores the end of the link).
+    const command = `sh -c 'sleep 300 >/dev/null 2>&1 </dev/null & echo $! >> ${pidFile}; ${netcat} %h %p'`;
+    const setup = await client((kh) => [hostBlock('gpu', target, { UserKnownHostsFile: kh, ProxyCommand: command })], knownHostsLine(target));
+    const result = await pull(setup.config, `gpu:${remote}`, join(setup.dir, 'out'), setup.env);
+    expect(result.code, result.stderr).toBe(0);
+    const pids = (await readFile(pidFile, 'utf8')).split('\n').filter(Boolean).map(Number);
+    // The main connection and at least one worker's each ran the command.
+    expect(pids.length).toBeGreaterThanOrEqual(2);
+    for (const pid of pids) expect(isRunning(pid), `forked ${pid}`).toBe(false);
+  });
+});
+
+/** Whether a process is alive (a zombie not yet reaped by its parent counts as gone). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const state = /^\d+ \(.*\) (\S)/.exec(readFileSyncSafe(`/proc/${pid}/stat`))?.[1];
+  return state !== undefined && state !== 'Z';
+}
+
+function readFileSyncSafe(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 describe('logins', () => {
   it('logs in with a key held only by a real ssh-agent', async () => {
     const dir = await tempDir();
@@ -317,6 +355,20 @@ describe('host keys', () => {
     expect(recorded).toBe(code === 0 ? knownHostsLine(target) : '');
   });
 
+  it('StrictHostKeyChecking no accepts and records an unknown key, but never a changed one', async () => {
+    const remote = await remoteTree();
+    const setup = await client((kh) => [hostBlock('gpu', target, { UserKnownHostsFile: kh, StrictHostKeyChecking: 'no' })], '');
+    const first = await pull(setup.config, `gpu:${remote}`, join(setup.dir, 'out'), setup.env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await readFile(setup.knownHosts, 'utf8')).toBe(knownHostsLine(target));
+
+    const other = await extraSshd();
+    await writeFile(setup.knownHosts, `[127.0.0.1]:${target.port} ${other.hostKeyLine}\n`);
+    const changed = await pull(setup.config, `gpu:${remote}`, join(setup.dir, 'out2'), setup.env);
+    expect(changed.code).toBe(5);
+    expect(changed.stderr).toContain(`host key of [127.0.0.1]:${target.port} changed`);
+  });
+
   it('refuses a changed host key with exit 5, the ssh-keygen -R command and why it happens', async () => {
     const other = await extraSshd();
     const setup = await client((kh) => [hostBlock('gpu', target, { UserKnownHostsFile: kh, StrictHostKeyChecking: 'accept-new' })], `[127.0.0.1]:${target.port} ${other.hostKeyLine}\n`);
@@ -389,6 +441,25 @@ describe('endpoints', () => {
     expect(result.code, result.stderr).toBe(30);
     expect(result.stderr).toMatch(/no answer to 2 keepalives/);
     expect(existsSync(join(local, 'ckpt.bin'))).toBe(false);
+  });
+
+  it('a server that sends its banner and hangs up mid-login gives exit 10, not a hang', async () => {
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.end('SSH-2.0-OpenSSH_9.2 closing\r\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const setup = await client((kh) => [hostBlock('rude', target, { Port: String(port), UserKnownHostsFile: kh, ConnectTimeout: '30' })], '');
+    const result = await pull(setup.config, 'rude:/data', join(setup.dir, 'out'), setup.env);
+    expect(result.signal).toBeNull();
+    expect(result.code, result.stderr).toBe(10);
+    expect(result.stderr).toMatch(/rude closed the connection before the login finished|SSH connection to rude failed/);
   });
 
   it('says plainly that a CertificateFile login cannot work with gsync', async () => {
