@@ -15,7 +15,7 @@ export interface Failure {
 export function describeFailure(error: unknown, debug: boolean): Failure {
   if (isGsyncError(error)) {
     const lines = [`gsync: ${printable(error.message, 1000)}`];
-    if (error.hint) lines.push(`  hint: ${error.hint}`);
+    if (error.hint) lines.push(`  hint: ${printable(error.hint, 1000)}`);
     return { lines, exitCode: error.exitCode };
   }
   const oclif = (error as { oclif?: { exit?: number } } | null | undefined)?.oclif;

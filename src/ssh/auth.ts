@@ -26,8 +26,11 @@ export interface PassedOver {
 /** Drives ssh2's authHandler, and says afterwards what worked or what was tried. */
 export interface Authenticator {
   readonly handler: AuthHandlerMiddleware;
-  /** The credential of the last method offered: after 'ready', the one that worked. */
-  succeeded(): Credential | undefined;
+  /**
+   * After 'ready': the logins that worked, in order (more than one when the server asks for
+   * several, as with `AuthenticationMethods publickey,password`).
+   */
+  succeeded(): readonly Credential[];
   /** What was offered, by name (a key file, the agent, password): never a secret. */
   tried(): readonly string[];
   passedOver(): readonly PassedOver[];
@@ -48,12 +51,13 @@ const PASSWORD_PROMPTS = 3;
 
 /**
  * Plans the logins (see planAttempts); a passphrase or password is asked only when its turn
- * comes. With a remembered credential (a worker's connection), only that one is tried.
+ * comes. With remembered credentials (a worker's connection), only those, in order.
  */
-export async function prepareAuth(spec: ConnectSpec, prompter: Prompter | undefined, remembered?: Credential): Promise<Authenticator> {
+export async function prepareAuth(spec: ConnectSpec, prompter: Prompter | undefined, remembered?: readonly Credential[]): Promise<Authenticator> {
   const passedOver: PassedOver[] = [];
-  const attempts = remembered ? [replay(spec, remembered)] : await planAttempts(spec, prompter, passedOver);
+  const attempts = remembered ? remembered.map((c) => replay(spec, c)) : await planAttempts(spec, prompter, passedOver);
   const tried: string[] = [];
+  const accepted: Credential[] = [];
   let last: Credential | undefined;
   let cancelled: GsyncError | undefined;
   let index = 0;
@@ -75,11 +79,19 @@ export async function prepareAuth(spec: ConnectSpec, prompter: Prompter | undefi
     if (!prompter && !remembered) passedOver.push(...unaskable(spec, allowed));
     return false;
   };
-  const handler: AuthHandlerMiddleware = (allowed, _partial, next) => {
+  const handler: AuthHandlerMiddleware = (allowed, partialSuccess, next) => {
+    // Partial success: the last method was accepted and the server wants another one too.
+    if (partialSuccess && last) accepted.push(last);
     // ssh2 takes `false` for "no more methods"; its types do not say so.
     void nextMethod(allowed).then((method) => next(method as AnyAuthMethod));
   };
-  return { handler, succeeded: () => last, tried: () => tried, passedOver: () => passedOver, cancelled: () => cancelled };
+  return {
+    handler,
+    succeeded: () => (last ? [...accepted, last] : accepted),
+    tried: () => tried,
+    passedOver: () => passedOver,
+    cancelled: () => cancelled,
+  };
 }
 
 /** Password and keyboard-interactive logins the server would take, when nobody can be asked. */

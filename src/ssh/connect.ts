@@ -17,7 +17,7 @@ import { openProxyCommand, openTcp, type Transport } from './transport.js';
  */
 export interface Trust {
   readonly hostKeys: Record<string, Uint8Array>;
-  readonly credentials: Record<string, Credential>;
+  readonly credentials: Record<string, readonly Credential[]>;
 }
 
 /** An open SSH connection with its SFTP channel. */
@@ -196,8 +196,7 @@ async function handshake(spec: ConnectSpec, openTransport: () => Promise<Transpo
   } finally {
     deadline.stop();
   }
-  const credential = auth.succeeded();
-  if (credential) learned.credentials[id] = credential;
+  learned.credentials[id] = auth.succeeded();
   return {
     client,
     lastError: async () => (await transport.failure()) ?? lastError,

@@ -61,6 +61,6 @@ export function noSftp(spec: ConnectSpec, detail: string): GsyncError {
   return new GsyncError('sftp', `${spec.alias} accepted the SSH login but has no SFTP subsystem (${detail})`, {
     hint:
       'this endpoint carries a shell only, as relayed or web-terminal SSH services do: use the direct TCP endpoint of the host, ' +
-      'or ask its admin to enable "Subsystem sftp" in sshd_config',
+      'or ask its admin to enable Subsystem sftp in sshd_config',
   });
 }
