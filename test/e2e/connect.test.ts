@@ -6,8 +6,8 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy } from '../support/proxy.js';
-import { runProcess } from '../support/runProcess.js';
-import { REPO_ROOT, runGsync, type GsyncResult } from '../support/runGsync.js';
+import { killGroup, runProcess } from '../support/runProcess.js';
+import { REPO_ROOT, runGsync, spawnGsync, type GsyncResult } from '../support/runGsync.js';
 import { generateKeyPair } from '../support/sshKeys.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 import { makeTempDir, removeTempDir } from '../support/tmp.js';
@@ -273,6 +273,23 @@ describe('logins', () => {
     await expectNoSecrets([result], [local], [key], PASSPHRASE);
   });
 
+  it('logs every worker in with both steps of a two-key login (AuthenticationMethods publickey,publickey)', async () => {
+    const twoStep = await extraSshd({ authenticationMethods: 'publickey,publickey' });
+    const dir = await tempDir();
+    const second = await authorisedKey(twoStep, dir, 'second_key');
+    const remote = await remoteTree(twoStep);
+    const setup = await client(
+      (kh) => [`${hostBlock('gpu', twoStep, { UserKnownHostsFile: kh })}  IdentityFile ${second}\n`],
+      knownHostsLine(twoStep),
+    );
+    const local = join(setup.dir, 'out');
+    const result = await pull(setup.config, `gpu:${remote}`, local, setup.env);
+    expect(result.code, result.stderr).toBe(0);
+    await expectMirrored(remote, local);
+    // The main connection and at least one worker's, each with two keys.
+    expect(await loginsOn(twoStep)).toBeGreaterThanOrEqual(2);
+  });
+
   it('BatchMode with an encrypted key and no agent fails at once, asking nobody', async () => {
     const dir = await tempDir();
     const key = await authorisedKey(target, dir, 'encrypted_key', PASSPHRASE);
@@ -460,6 +477,32 @@ describe('endpoints', () => {
     expect(result.signal).toBeNull();
     expect(result.code, result.stderr).toBe(10);
     expect(result.stderr).toMatch(/rude closed the connection before the login finished|SSH connection to rude failed/);
+  });
+
+  it('Ctrl+C while connecting stops at once with exit 20', async () => {
+    const sockets = new Set<Socket>();
+    let connected: () => void = () => undefined;
+    const reached = new Promise<void>((resolve) => (connected = resolve));
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      connected();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const setup = await client((kh) => [hostBlock('mute', target, { Port: String(port), UserKnownHostsFile: kh, ConnectTimeout: '60' })], '');
+    const child = spawnGsync(['pull', '-F', setup.config, 'mute:/data', join(setup.dir, 'out')], { env: setup.env });
+    cleanups.push(async () => killGroup(child));
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await reached;
+    child.kill('SIGINT');
+    expect(await exited).toBe(20);
+    expect(stderr).toContain('interrupted while connecting to mute');
   });
 
   it('says plainly that a CertificateFile login cannot work with gsync', async () => {

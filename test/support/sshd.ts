@@ -61,6 +61,8 @@ export interface SshdOptions {
   hostKeyType?: 'ed25519' | 'ecdsa';
   /** sshd's MaxAuthTries (default 20). */
   maxAuthTries?: number;
+  /** sshd's AuthenticationMethods (default: any one method). */
+  authenticationMethods?: string;
   /** A second host key of this type, offered too (its line is `extraHostKeyLine`). */
   extraHostKeyType?: 'ed25519' | 'ecdsa';
 }
@@ -117,6 +119,7 @@ async function startIn(root: string, user: TestUser, options: SshdOptions): Prom
         disablePenalties: major > 9 || (major === 9 && minor >= 8),
         ...(options.sftp === undefined ? {} : { sftp: options.sftp }),
         ...(options.maxAuthTries === undefined ? {} : { maxAuthTries: options.maxAuthTries }),
+        ...(options.authenticationMethods === undefined ? {} : { authenticationMethods: options.authenticationMethods }),
       }),
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });

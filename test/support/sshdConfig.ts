@@ -11,6 +11,8 @@ export interface SshdConfigInput {
   authorizedKeysPath: string;
   /** Default 20. */
   maxAuthTries?: number;
+  /** sshd's AuthenticationMethods, e.g. 'publickey,publickey' (two keys, one after the other). */
+  authenticationMethods?: string;
   /** false: no `Subsystem sftp` line, as on a shell-only relay. */
   sftp?: boolean;
   /** OpenSSH >= 9.8 only: the option is a fatal "Bad configuration option" before that. */
@@ -56,6 +58,7 @@ export function renderSshdConfig(input: SshdConfigInput): string {
     `X11Forwarding no`,
   ];
   if (input.disablePenalties) lines.push('PerSourcePenalties no');
+  if (input.authenticationMethods) lines.push(`AuthenticationMethods ${input.authenticationMethods}`);
   return `${lines.join('\n')}\n`;
 }
 
