@@ -16,13 +16,23 @@ export interface ReadLoopOptions {
   /** READ requests kept in flight; OpenSSH answers each with up to 255 KiB. */
   readonly inFlight?: number;
   readonly chunkSize?: number;
+  /** Only these byte ranges (blocks), each reported through `onRange` once all its bytes are written; default the whole file. */
+  readonly ranges?: readonly ByteRange[];
+  readonly onRange?: (index: number) => void;
+}
+
+export interface ByteRange {
+  readonly index: number;
+  readonly start: number;
+  readonly length: number;
 }
 
 /**
- * Copies a remote file into the local descriptor `fd` with positioned writes, keeping many READs
- * in flight so a long link stays full. Unlike ssh2's fastGet it reads to EOF (a probe past the
- * expected end catches growth), treats an early EOF as shrinkage, and re-stats after the last
- * byte: a file that changed while read comes back as 'changed', never as complete.
+ * Copies a remote file (or some ranges of it) into the local descriptor `fd` with positioned
+ * writes, keeping many READs in flight so a long link stays full. Unlike ssh2's fastGet it reads
+ * to EOF (a probe past the expected end catches growth), treats an early EOF as shrinkage, and
+ * re-stats after the last byte: a file that changed while read comes back as 'changed', never
+ * as complete.
  *
  * Local writes are synchronous on purpose: this runs in a worker thread that owns nothing but its
  * connection, a page-cache write costs microseconds, and going through libuv's shared 4-thread
@@ -37,39 +47,31 @@ export async function readRemoteFile(
 ): Promise<ReadOutcome> {
   const inFlight = options.inFlight ?? 16;
   const chunkSize = options.chunkSize ?? 255 * 1024;
+  const ranges = options.ranges ?? [{ index: 0, start: 0, length: expected.size }];
   const handle = await openRead(sftp, remotePath);
   try {
-    const remainders: Array<[position: number, length: number]> = [];
-    let next = 0;
+    const chunks = new ChunkQueue(ranges, chunkSize);
     let bytes = 0;
     let changed: string | undefined;
 
     const lane = async (): Promise<void> => {
-      const buffer = Buffer.allocUnsafe(Math.min(chunkSize, expected.size));
-      // Bounded: every pass consumes part of [0, size) or a remainder shorter than the one it came from.
-      for (;;) {
-        if (changed) return;
-        let range = remainders.pop();
-        if (!range && next < expected.size) {
-          const length = Math.min(chunkSize, expected.size - next);
-          range = [next, length];
-          next += length;
-        }
-        if (!range) return;
-        const [position, length] = range;
-        const n = await read(sftp, handle, buffer, length, position);
+      const buffer = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(1, expected.size)));
+      // Bounded: every pass consumes part of a range or a remainder shorter than the one it came from.
+      for (let chunk = chunks.next(); chunk && !changed; chunk = chunks.next()) {
+        const n = await read(sftp, handle, buffer, chunk.length, chunk.position);
         if (n === 0) {
           changed = `it shrank below ${expected.size} bytes while being read`;
           return;
         }
-        if (n < length) remainders.push([position + n, length - n]);
-        writeSync(fd, buffer, 0, n, position);
+        writeSync(fd, buffer, 0, n, chunk.position);
         bytes += n;
+        const finished = chunks.written(chunk, n);
+        if (finished !== undefined) options.onRange?.(finished);
       }
     };
 
     const probe = read(sftp, handle, Buffer.alloc(1), 1, expected.size);
-    const lanes = Array.from({ length: Math.min(inFlight, Math.ceil(expected.size / chunkSize)) }, lane);
+    const lanes = Array.from({ length: Math.max(1, Math.min(inFlight, chunks.count)) }, lane);
     const [grown] = await Promise.all([probe, ...lanes]);
     if (changed) return { status: 'changed', bytes, reason: changed };
     if (grown > 0) return { status: 'changed', bytes, reason: `it grew past ${expected.size} bytes while being read` };
@@ -80,5 +82,42 @@ export async function readRemoteFile(
     return { status: 'complete', bytes };
   } finally {
     void closeHandle(sftp, handle);
+  }
+}
+
+interface Chunk {
+  readonly range: number;
+  readonly position: number;
+  readonly length: number;
+}
+
+/** The READs still to issue, range by range, and how many bytes each range still waits for. */
+class ChunkQueue {
+  readonly count: number;
+  readonly #pending: Chunk[] = [];
+  readonly #remainders: Chunk[] = [];
+  readonly #left = new Map<number, number>();
+
+  constructor(ranges: readonly ByteRange[], chunkSize: number) {
+    for (const range of ranges) {
+      this.#left.set(range.index, range.length);
+      for (let offset = 0; offset < range.length; offset += chunkSize) {
+        this.#pending.push({ range: range.index, position: range.start + offset, length: Math.min(chunkSize, range.length - offset) });
+      }
+    }
+    this.#pending.reverse();
+    this.count = this.#pending.length;
+  }
+
+  next(): Chunk | undefined {
+    return this.#remainders.pop() ?? this.#pending.pop();
+  }
+
+  /** Records `n` bytes of `chunk` written; returns the range's index when that completed it. */
+  written(chunk: Chunk, n: number): number | undefined {
+    if (n < chunk.length) this.#remainders.push({ range: chunk.range, position: chunk.position + n, length: chunk.length - n });
+    const left = (this.#left.get(chunk.range) ?? 0) - n;
+    this.#left.set(chunk.range, left);
+    return left === 0 ? chunk.range : undefined;
   }
 }

@@ -36,4 +36,20 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX problems_by_run ON problems (run_id);
   `,
+  `
+  CREATE TABLE partials (
+    path       TEXT    PRIMARY KEY,
+    name       TEXT    NOT NULL UNIQUE,
+    size       INTEGER NOT NULL,
+    mtime      INTEGER NOT NULL,
+    block_size INTEGER NOT NULL,
+    run_id     INTEGER NOT NULL
+  );
+  CREATE TABLE blocks (
+    path  TEXT    NOT NULL,
+    idx   INTEGER NOT NULL,
+    hash  TEXT    NOT NULL,
+    PRIMARY KEY (path, idx)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { PartialRecord } from '../core/blocks.js';
 import type { EntryKind, ManifestRow, Problem, RunSummary } from '../core/types.js';
 import { parentOf } from '../core/names.js';
 import { migrations } from './schema.js';
@@ -16,6 +17,14 @@ export interface RunRecord {
   readonly bytesSkipped: number;
   readonly message: string | null;
   readonly problems: readonly Problem[];
+}
+
+interface PartialDbRow {
+  path: string;
+  name: string;
+  size: number;
+  mtime: number;
+  block_size: number;
 }
 
 interface ManifestDbRow {
@@ -108,6 +117,57 @@ export class StateStore {
         this.upsert.run({ ...row, dir: parentOf(row.path), runId });
       }
     })();
+  }
+
+  /** The partial file begun for `path`, with the blocks recorded done. */
+  partialFor(path: string): PartialRecord | undefined {
+    const row = this.db.prepare('SELECT path, name, size, mtime, block_size FROM partials WHERE path = ?').get(path) as PartialDbRow | undefined;
+    if (!row) return undefined;
+    const blocks = this.db.prepare('SELECT idx, hash FROM blocks WHERE path = ?').all(path) as Array<{ idx: number; hash: string }>;
+    return { path: row.path, name: row.name, size: row.size, mtime: row.mtime, blockSize: row.block_size, blocks: new Map(blocks.map((b) => [b.idx, b.hash])) };
+  }
+
+  /** Starts a partial from scratch (any earlier one for the path and its blocks are forgotten). */
+  beginPartial(partial: Omit<PartialRecord, 'blocks'>, runId: number): void {
+    this.db.transaction(() => {
+      this.dropPartialRows(partial.path);
+      this.db
+        .prepare('INSERT INTO partials (path, name, size, mtime, block_size, run_id) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(partial.path, partial.name, partial.size, partial.mtime, partial.blockSize, runId);
+    })();
+  }
+
+  /** Marks a partial as used by this run, so the end-of-run sweep keeps it. */
+  touchPartial(path: string, runId: number): void {
+    this.db.prepare('UPDATE partials SET run_id = ? WHERE path = ?').run(runId, path);
+  }
+
+  /** Records blocks whose bytes are durable in the partial file, in one transaction. */
+  recordBlocks(path: string, blocks: ReadonlyArray<{ readonly index: number; readonly hash: string }>): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO blocks (path, idx, hash) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const block of blocks) insert.run(path, block.index, block.hash);
+    })();
+  }
+
+  dropPartial(path: string): void {
+    this.db.transaction(() => this.dropPartialRows(path))();
+  }
+
+  /** Every partial with how many blocks are done, for `gsync status` and the sweeps. */
+  partials(): Array<{ path: string; name: string; size: number; blockSize: number; blocksDone: number; runId: number }> {
+    return this.db
+      .prepare(
+        `SELECT p.path, p.name, p.size, p.block_size AS blockSize, p.run_id AS runId,
+           (SELECT count(*) FROM blocks b WHERE b.path = p.path) AS blocksDone
+         FROM partials p ORDER BY p.path`,
+      )
+      .all() as Array<{ path: string; name: string; size: number; blockSize: number; blocksDone: number; runId: number }>;
+  }
+
+  private dropPartialRows(path: string): void {
+    this.db.prepare('DELETE FROM blocks WHERE path = ?').run(path);
+    this.db.prepare('DELETE FROM partials WHERE path = ?').run(path);
   }
 
   lastRuns(limit: number): RunRecord[] {

@@ -1,0 +1,53 @@
+/**
+ * Files at least this big travel in blocks that are recorded as they land, so a kill or a
+ * dropped link costs at most the blocks in flight. Smaller ones go whole, many to a task.
+ */
+export const BLOCKED_FROM = 8 * 1024 * 1024;
+
+/**
+ * Block size: small enough that the bytes in flight plus the ones not yet recorded stay well
+ * under the 16 MiB a kill may cost, large enough that a 100 GB file is 25,600 rows.
+ */
+export const BLOCK_SIZE = 4 * 1024 * 1024;
+
+/** What the state file knows of a partial file: the remote file as it was when the partial began. */
+export interface PartialRecord {
+  readonly path: string;
+  /** File name under .gsync/partial. */
+  readonly name: string;
+  readonly size: number;
+  readonly mtime: number;
+  readonly blockSize: number;
+  /** Blocks recorded done: index → xxhash64 (hex) of its bytes. */
+  readonly blocks: ReadonlyMap<number, string>;
+}
+
+export interface BlockRange {
+  readonly index: number;
+  readonly start: number;
+  readonly length: number;
+}
+
+export function blockCount(size: number, blockSize: number = BLOCK_SIZE): number {
+  return Math.ceil(size / blockSize);
+}
+
+export function blockRange(size: number, index: number, blockSize: number = BLOCK_SIZE): BlockRange {
+  const start = index * blockSize;
+  return { index, start, length: Math.max(0, Math.min(blockSize, size - start)) };
+}
+
+/**
+ * Whether a partial can be resumed for the remote file as listed now: only if the file is the
+ * one the partial began from (same size and mtime) and was cut the same way.
+ */
+export function canResume(partial: PartialRecord | undefined, remote: { readonly size: number; readonly mtime: number }): partial is PartialRecord {
+  return partial !== undefined && partial.size === remote.size && partial.mtime === remote.mtime && partial.blockSize === BLOCK_SIZE;
+}
+
+/** Share of the file's bytes recorded done, 0–100, for `gsync status`. */
+export function percentDone(partial: Pick<PartialRecord, 'size' | 'blockSize'> & { readonly blocksDone: number }): number {
+  if (partial.size === 0) return 100;
+  const bytes = Math.min(partial.size, partial.blocksDone * partial.blockSize);
+  return Math.floor((bytes / partial.size) * 100);
+}
