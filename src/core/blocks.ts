@@ -41,8 +41,8 @@ export function blockRange(size: number, index: number, blockSize: number = BLOC
  * Whether a partial can be resumed for the remote file as listed now: only if the file is the
  * one the partial began from (same size and mtime) and was cut the same way.
  */
-export function canResume(partial: PartialRecord | undefined, remote: { readonly size: number; readonly mtime: number }): partial is PartialRecord {
-  return partial !== undefined && partial.size === remote.size && partial.mtime === remote.mtime && partial.blockSize === BLOCK_SIZE;
+export function canResume(partial: PartialRecord, remote: { readonly size: number; readonly mtime: number }): boolean {
+  return partial.size === remote.size && partial.mtime === remote.mtime && partial.blockSize === BLOCK_SIZE;
 }
 
 /** Share of the file's bytes recorded done, 0–100, for `gsync status`. */

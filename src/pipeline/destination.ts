@@ -1,12 +1,11 @@
-import { lstat, mkdir, realpath, rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { GsyncError } from '../errors/GsyncError.js';
 import { Destination } from '../local/paths.js';
+import type { StateStore } from '../state/store.js';
 
 /**
- * Makes the destination usable: created if missing, refused if it is not a directory. Stale
- * partial files are swept: this version restarts interrupted files from scratch, and the lock
- * is held, so nothing else is writing there.
+ * Makes the destination usable: created if missing, refused if it is not a directory.
  */
 export async function prepareDestination(localDir: string): Promise<Destination> {
   const absolute = resolve(localDir);
@@ -31,8 +30,21 @@ export async function prepareDestination(localDir: string): Promise<Destination>
   }
 }
 
-/** Removes what interrupted runs left in `.gsync/partial`. Only call while holding the lock. */
-export async function sweepPartials(destination: Destination): Promise<void> {
-  await rm(destination.partialDir, { recursive: true, force: true });
+/**
+ * Removes what interrupted runs left in `.gsync/partial`, except the partials the state file
+ * remembers (big files resumed block by block). Only call while holding the lock.
+ */
+export async function sweepPartials(destination: Destination, keep: ReadonlySet<string>): Promise<void> {
   await mkdir(destination.partialDir, { recursive: true, mode: 0o700 });
+  const names = await readdir(destination.partialDir);
+  await Promise.all(names.filter((name) => !keep.has(name)).map((name) => rm(join(destination.partialDir, name), { recursive: true, force: true })));
+}
+
+/** Forgets partials this run did not touch, and removes their files. */
+export async function sweepStalePartials(destination: Destination, store: StateStore, runId: number): Promise<void> {
+  for (const partial of store.partials()) {
+    if (partial.runId >= runId) continue;
+    store.dropPartial(partial.path);
+    await rm(join(destination.partialDir, partial.name), { force: true });
+  }
 }

@@ -1,5 +1,6 @@
 import { chmod, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
 import type { SFTPWrapper } from 'ssh2';
+import { BLOCKED_FROM } from '../core/blocks.js';
 import { localModeOf } from '../core/modes.js';
 import { planDir } from '../core/plan.js';
 import type { Action, DirAttrs, DirInput, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
@@ -14,6 +15,7 @@ import type { StateStore } from '../state/store.js';
 import { batchFiles } from '../transfer/batch.js';
 import type { TransferPool } from '../transfer/pool.js';
 import type { FileResult, FileTask } from '../transfer/protocol.js';
+import { pullBigFile } from './bigFile.js';
 import type { DirCompletion } from './dirCompletion.js';
 import type { Tally } from './tally.js';
 
@@ -127,6 +129,14 @@ async function placeSymlink(ctx: PullContext, path: string, target: string, entr
 }
 
 function fetchAll(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { type: 'fetch' }>>): Array<Promise<void>> {
+  const remotePath = (path: string, entry: RemoteEntry): string => remotePathOf(ctx.remoteRoot, ctx.only ? entry.name : path);
+  const big = fetches.filter((f) => f.entry.size >= BLOCKED_FROM);
+  const small = fetches.filter((f) => f.entry.size < BLOCKED_FROM);
+  return [...big.map(({ path, entry }) => pullBigFile(ctx, path, remotePath(path, entry), entry, rowOf(path, entry))), ...fetchSmall(ctx, small)];
+}
+
+/** Small files travel whole, many to a task, each into a partial of its own that a kill simply loses. */
+function fetchSmall(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { type: 'fetch' }>>): Array<Promise<void>> {
   if (fetches.length === 0) return [];
   const pending = new Map<string, { task: FileTask; entry: RemoteEntry }>();
   for (const { path, entry } of fetches) {

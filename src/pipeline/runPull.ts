@@ -14,7 +14,7 @@ import { openSession, type Session } from '../ssh/connect.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
 import { TransferPool, defaultConnections } from '../transfer/pool.js';
-import { prepareDestination, sweepPartials } from './destination.js';
+import { prepareDestination, sweepPartials, sweepStalePartials } from './destination.js';
 import { DirCompletion } from './dirCompletion.js';
 import type { EventSink } from './events.js';
 import { applyDirAttrs, pullDir, type PullContext } from './pullDir.js';
@@ -54,9 +54,9 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
     const destination = await prepareDestination(localDirFor(root, target.path, request.localDir));
     const lock = await acquireLock(destination.stateDir);
     try {
-      await sweepPartials(destination);
       const store = StateStore.open(join(destination.stateDir, 'state.db'));
       try {
+        await sweepPartials(destination, new Set(store.partials().map((p) => p.name)));
         const runId = store.startRun(request.source, started);
         sink.emit({ type: 'start', runId, source: request.source, destination: destination.root });
         return await walk({ request, sink, session, root, store, runId, started, destination, spec });
@@ -141,6 +141,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const summary = tally.summary(runId, Date.now() - input.started, exitCode);
   const message = fatal?.message ?? (interrupted ? 'interrupted' : undefined);
   store.finishRun(summary, Date.now(), message);
+  // A clean run walked every directory: a partial it did not use belongs to a file that is gone or already in place.
+  if (exitCode === ExitCode.ok) await sweepStalePartials(destination, store, runId);
   if (fatal) throw fatal;
   if (interrupted) {
     throw new GsyncError('interrupted', 'interrupted: finished files are in place and recorded', { hint: 'run the same command again to continue' });

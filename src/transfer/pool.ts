@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { GsyncError } from '../errors/GsyncError.js';
-import { isTaskResult, type FetchTask, type HangUpMessage, type TaskResult, type WorkerInit } from './protocol.js';
+import { isTaskResult, type BlockTask, type FetchTask, type HangUpMessage, type TaskResult, type WorkerInit } from './protocol.js';
 
 /** How long closing waits for workers to hang up their connections. */
 const HANG_UP_WAIT_MS = 1000;
@@ -30,8 +30,9 @@ export class TransferPool {
     });
   }
 
-  async run(task: FetchTask): Promise<TaskResult> {
-    const result: unknown = await this.piscina.run(task);
+  async run(task: FetchTask | BlockTask): Promise<TaskResult> {
+    // A block task's progress port moves to the worker.
+    const result: unknown = await this.piscina.run(task, task.kind === 'blocks' ? { transferList: [task.progress] } : {});
     if (!isTaskResult(result)) throw new GsyncError('protocol', 'a transfer worker returned a malformed result');
     return result;
   }

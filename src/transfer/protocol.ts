@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { ProblemCode } from '../core/types.js';
 import type { ErrorKind } from '../errors/GsyncError.js';
 import type { Trust } from '../ssh/connect.js';
@@ -15,6 +16,30 @@ export interface WorkerInit {
 }
 
 export type HangUpMessage = 'hang-up' | 'hung-up';
+
+/** A recorded block: its index and the xxhash64 (16 hex digits) of its bytes. */
+export interface BlockRecord {
+  readonly index: number;
+  readonly hash: string;
+}
+
+/**
+ * One big file, in blocks, into a partial that may already hold some: recorded blocks are
+ * re-hashed from disk first and fetched again if they do not match. Blocks made durable are
+ * reported on `progress` as they land (BlocksDone messages), so a kill loses only the blocks
+ * in flight.
+ */
+export interface BlockTask {
+  readonly kind: 'blocks';
+  readonly file: FileTask;
+  readonly blockSize: number;
+  readonly recorded: readonly BlockRecord[];
+  readonly progress: MessagePort;
+}
+
+export interface BlocksDone {
+  readonly blocks: readonly BlockRecord[];
+}
 
 /** One whole file to copy into its partial path. */
 export interface FileTask {

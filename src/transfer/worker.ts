@@ -6,7 +6,8 @@ import type { GsyncError } from '../errors/GsyncError.js';
 import { readRemoteFile } from '../remote/readLoop.js';
 import { isSftpStatus, sftpProblemCode } from '../remote/sftp.js';
 import { openSession, type Session } from '../ssh/connect.js';
-import type { FetchTask, FileResult, FileTask, HangUpMessage, TaskResult, WorkerInit } from './protocol.js';
+import { fetchBlocks } from './blockFetch.js';
+import type { BlockTask, FetchTask, FileResult, FileTask, HangUpMessage, TaskResult, WorkerInit } from './protocol.js';
 
 /**
  * Files of one task copied at once: a small file costs ~4 round trips (open, read, fstat,
@@ -41,14 +42,21 @@ function connection(): Promise<Session> {
   return session;
 }
 
-/** Copies each file of the task into its partial path; per-file refusals are results, a broken link ends the task. */
-export default async function fetchFiles(task: FetchTask): Promise<TaskResult> {
+/**
+ * Copies each file of the task into its partial path (or the missing blocks of one big file);
+ * per-file refusals are results, a broken link ends the task.
+ */
+export default async function runTask(task: FetchTask | BlockTask): Promise<TaskResult> {
   const files: FileResult[] = [];
-  let queue = 0;
   let current: Session | undefined;
   try {
     current = await connection();
     const { sftp } = current;
+    if (task.kind === 'blocks') {
+      files.push(await fetchBlocks(sftp, task));
+      return { kind: 'done', files };
+    }
+    let queue = 0;
     const lane = async (): Promise<void> => {
       for (let i = queue++; i < task.files.length; i = queue++) {
         const file = task.files[i];

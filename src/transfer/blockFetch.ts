@@ -1,0 +1,102 @@
+import { closeSync, constants, fchmodSync, fdatasyncSync, futimesSync, openSync } from 'node:fs';
+import type { SFTPWrapper } from 'ssh2';
+import { BLOCK_SIZE, blockCount, blockRange, type BlockRange } from '../core/blocks.js';
+import { localModeOf } from '../core/modes.js';
+import { readRemoteFile } from '../remote/readLoop.js';
+import { isSftpStatus, sftpProblemCode } from '../remote/sftp.js';
+import { hashRange, hasher } from './blockHash.js';
+import type { BlockRecord, BlocksDone, BlockTask, FileResult } from './protocol.js';
+
+/**
+ * Blocks made durable are reported in groups: one fdatasync and one message per group. A kill
+ * loses what is in flight plus one group at most, so a group is one block: well under the 16 MiB
+ * a kill may cost, even with the socket buffers full; the timer bounds it on a slow link.
+ */
+const GROUP_BYTES = BLOCK_SIZE;
+const GROUP_MS = 100;
+const HASH_SLICE = 1024 * 1024;
+
+/**
+ * Fetches the blocks of one file that are not in its partial yet. Recorded blocks are re-hashed
+ * from disk first; a torn or edited one is fetched again. Local calls are synchronous, as in the
+ * read loop (this thread owns nothing else).
+ */
+export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask): Promise<FileResult> {
+  const { file } = task;
+  const xx = await hasher();
+  const scratch = Buffer.allocUnsafe(HASH_SLICE);
+  const fd = openSync(file.partialPath, constants.O_RDWR | constants.O_CREAT, 0o600);
+  const reporter = new GroupReporter(fd, task);
+  try {
+    const missing = blocksToFetch(task, (range) => hashRange(xx, fd, range.start, range.length, scratch));
+    const byIndex = new Map(missing.map((range) => [range.index, range]));
+    const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, {
+      ranges: missing,
+      onRange: (index) => {
+        const range = byIndex.get(index);
+        if (range) reporter.done({ index, hash: hashRange(xx, fd, range.start, range.length, scratch) }, range.length);
+      },
+    });
+    reporter.flush();
+    if (outcome.status === 'changed') return { kind: 'failed', path: file.path, code: 'changed', message: `not copied: ${outcome.reason}` };
+    // Attributes go through the descriptor: the final path is never touched before the rename.
+    futimesSync(fd, file.mtime, file.mtime);
+    fchmodSync(fd, localModeOf(file.mode));
+    return { kind: 'fetched', path: file.path, bytes: outcome.bytes };
+  } catch (error) {
+    reporter.flush();
+    if (isSftpStatus(error)) return { kind: 'failed', path: file.path, code: sftpProblemCode(error), message: `cannot read: ${error.message}` };
+    throw error;
+  } finally {
+    reporter.stop();
+    closeSync(fd);
+  }
+}
+
+/** Every block not recorded, or recorded with a hash the partial's bytes no longer have. */
+function blocksToFetch(task: BlockTask, hashOf: (range: BlockRange) => string): BlockRange[] {
+  const recorded = new Map(task.recorded.map((b) => [b.index, b.hash]));
+  const ranges: BlockRange[] = [];
+  for (let index = 0; index < blockCount(task.file.size, task.blockSize); index++) {
+    const range = blockRange(task.file.size, index, task.blockSize);
+    const hash = recorded.get(index);
+    if (hash === undefined || hashOf(range) !== hash) ranges.push(range);
+  }
+  return ranges;
+}
+
+/** Collects finished blocks; makes them durable and reports them a group at a time. */
+class GroupReporter {
+  readonly #fd: number;
+  readonly #task: BlockTask;
+  #pending: BlockRecord[] = [];
+  #bytes = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(fd: number, task: BlockTask) {
+    this.#fd = fd;
+    this.#task = task;
+  }
+
+  done(block: BlockRecord, bytes: number): void {
+    this.#pending.push(block);
+    this.#bytes += bytes;
+    if (this.#bytes >= GROUP_BYTES) this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), GROUP_MS);
+  }
+
+  /** The bytes reach the disk before the records leave: a record never points at lost data. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.length === 0) return;
+    fdatasyncSync(this.#fd);
+    this.#task.progress.postMessage({ blocks: this.#pending } satisfies BlocksDone);
+    this.#pending = [];
+    this.#bytes = 0;
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}
