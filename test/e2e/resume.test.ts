@@ -1,0 +1,162 @@
+import type { ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readSync, writeSync } from 'node:fs';
+import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BLOCK_SIZE } from '../../src/core/blocks.js';
+import { startProxy, type TcpProxy } from '../support/proxy.js';
+import { killGroup } from '../support/runProcess.js';
+import { runGsync, spawnGsync } from '../support/runGsync.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { makeTempDir, removeTempDir } from '../support/tmp.js';
+import { file, pseudoRandomBytes, readTree, writeTree } from '../support/trees.js';
+
+const MiB = 1024 * 1024;
+const SIZE = 256 * MiB;
+/** What one kill may cost in bytes sent again (the issue's budget). */
+const BUDGET = 16 * MiB;
+/** Kill points: 5 in CI, more by hand (GSYNC_RESUME_KILLS=20). */
+const KILLS = Number(process.env.GSYNC_RESUME_KILLS ?? 5);
+/** Seeded, and the seed printed, so a failing sequence can be replayed (GSYNC_RESUME_SEED=...). */
+const SEED = Number(process.env.GSYNC_RESUME_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+let sshd: Sshd;
+let proxy: TcpProxy;
+const temps: string[] = [];
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  proxy = await startProxy(sshd.port);
+  await sshd.addAlias('via-proxy', proxy.port);
+});
+afterAll(async () => {
+  await proxy.close();
+  await sshd.stop();
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) killGroup(child);
+  await Promise.all(temps.splice(0).map(removeTempDir));
+});
+
+async function tempDir(): Promise<string> {
+  const path = await makeTempDir('gsync-e2e-resume-');
+  temps.push(path);
+  return path;
+}
+
+let trees = 0;
+async function bigRemote(): Promise<string> {
+  const root = join(sshd.dataDir, `big${trees++}`);
+  await writeTree(root, { 'ckpt.bin': file(SIZE, { mtime: 1_700_000_000 }) }, { owner: sshd.user });
+  return root;
+}
+
+/** mulberry32: a small seeded generator, good enough to pick kill points. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Starts a pull and SIGKILLs its whole process tree once `bytes` more crossed the proxy; resolves with the bytes this run received. */
+async function pullKilledAfter(remote: string, local: string, bytes: number): Promise<number> {
+  const before = proxy.bytesDown;
+  const child = spawnGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: sshd.env });
+  children.push(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const reached = await Promise.race([proxy.waitForBytesDown(before + bytes).then(() => true), exited.then(() => false)]);
+  expect(reached, 'the run ended before the kill point').toBe(true);
+  killGroup(child);
+  await exited;
+  return proxy.bytesDown - before;
+}
+
+async function pullToEnd(remote: string, local: string): Promise<number> {
+  const before = proxy.bytesDown;
+  const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: sshd.env, timeoutMs: 120_000 });
+  expect(result.code, result.stderr).toBe(0);
+  return proxy.bytesDown - before;
+}
+
+/** What the state file holds for the partial: its file name and the bytes recorded done. */
+function recorded(local: string): { name: string | undefined; bytes: number; blocks: number[] } {
+  const db = new Database(join(local, '.gsync', 'state.db'), { readonly: true });
+  try {
+    const partial = db.prepare('SELECT name, size FROM partials').get() as { name: string; size: number } | undefined;
+    const blocks = (db.prepare('SELECT idx FROM blocks ORDER BY idx').all() as Array<{ idx: number }>).map((b) => b.idx);
+    const bytes = blocks.reduce((sum, idx) => sum + Math.min(BLOCK_SIZE, (partial?.size ?? 0) - idx * BLOCK_SIZE), 0);
+    return { name: partial?.name, bytes, blocks };
+  } finally {
+    db.close();
+  }
+}
+
+describe('block-level resume', () => {
+  it(`after each of ${KILLS} SIGKILLs at random points the same command goes on, re-sending at most 16 MiB per kill`, async () => {
+    console.log(`resume kill points: seed ${SEED} (GSYNC_RESUME_SEED=${SEED} replays them)`);
+    const next = random(SEED);
+    const remote = await bigRemote();
+    const local = join(await tempDir(), 'out');
+    let done = 0;
+    const resentMiB: string[] = [];
+    for (let kill = 0; kill < KILLS; kill++) {
+      // Somewhere in the next stretch, so that every kill still leaves work for the next run.
+      const at = Math.floor((1 + next() * 30) * MiB);
+      const received = await pullKilledAfter(remote, local, at);
+      const now = recorded(local).bytes;
+      const resent = received - (now - done);
+      expect(resent, `kill ${kill + 1} at ${at} bytes: received ${received}, recorded ${now - done} more`).toBeLessThanOrEqual(BUDGET);
+      expect(now).toBeGreaterThanOrEqual(done);
+      resentMiB.push((resent / MiB).toFixed(1));
+      done = now;
+    }
+    console.log(`re-sent per kill (MiB): ${resentMiB.join(', ')}`);
+    const last = await pullToEnd(remote, local);
+    expect(last - (SIZE - done)).toBeLessThanOrEqual(BUDGET);
+    expect(await readTree(local)).toStrictEqual(await readTree(remote));
+    expect(await readdir(join(local, '.gsync', 'partial'))).toStrictEqual([]);
+    expect(recorded(local)).toStrictEqual({ name: undefined, bytes: 0, blocks: [] });
+  });
+
+  it('fetches again a recorded block whose bytes were changed in the partial', async () => {
+    const remote = await bigRemote();
+    const local = join(await tempDir(), 'out');
+    await pullKilledAfter(remote, local, 48 * MiB);
+    const { name, bytes, blocks } = recorded(local);
+    expect(name).toBeDefined();
+    expect(blocks).toContain(0);
+    // Flip one byte of block 0, as a torn write or bit rot would.
+    const fd = openSync(join(local, '.gsync', 'partial', name ?? ''), 'r+');
+    const byte = Buffer.alloc(1);
+    readSync(fd, byte, 0, 1, 1234);
+    byte[0] = (byte[0] ?? 0) ^ 0xff;
+    writeSync(fd, byte, 0, 1, 1234);
+    closeSync(fd);
+    const received = await pullToEnd(remote, local);
+    // Everything not recorded, and block 0 again.
+    expect(received).toBeGreaterThanOrEqual(SIZE - bytes + BLOCK_SIZE);
+    expect(await readTree(local)).toStrictEqual(await readTree(remote));
+  });
+
+  it('throws the partial away when the remote file was rewritten between runs', async () => {
+    const remote = await bigRemote();
+    const local = join(await tempDir(), 'out');
+    await pullKilledAfter(remote, local, 40 * MiB);
+    const old = recorded(local);
+    expect(old.blocks.length).toBeGreaterThan(0);
+    const path = join(remote, 'ckpt.bin');
+    await writeFile(path, pseudoRandomBytes('rewritten', SIZE));
+    await utimes(path, 1_700_000_500, 1_700_000_500);
+    const received = await pullToEnd(remote, local);
+    expect(received).toBeGreaterThanOrEqual(SIZE);
+    expect(await readTree(local)).toStrictEqual(await readTree(remote));
+    expect(await readdir(join(local, '.gsync', 'partial'))).toStrictEqual([]);
+  });
+});
