@@ -1,11 +1,25 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { percentDone } from '../core/blocks.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
 import { StateStore, type RunRecord } from '../state/store.js';
 
-/** The last runs recorded in a destination's state file, newest first. Read-only: safe during a run. */
-export function readStatus(localDir: string, limit: number): RunRecord[] {
+/** A file begun in blocks and not finished: the next run resumes it. */
+export interface PartialStatus {
+  readonly path: string;
+  readonly size: number;
+  readonly bytesDone: number;
+  readonly percent: number;
+}
+
+export interface Status {
+  readonly runs: readonly RunRecord[];
+  readonly partials: readonly PartialStatus[];
+}
+
+/** The last runs recorded in a destination's state file (newest first) and its partials. Read-only: safe during a run. */
+export function readStatus(localDir: string, limit: number): Status {
   const file = join(resolve(localDir), STATE_DIR_NAME, 'state.db');
   if (!existsSync(file)) {
     throw new GsyncError('local-path', `${resolve(localDir)} has no gsync state (${file} is missing)`, {
@@ -14,7 +28,13 @@ export function readStatus(localDir: string, limit: number): RunRecord[] {
   }
   const store = StateStore.open(file, { readonly: true });
   try {
-    return store.lastRuns(limit);
+    const partials = store.partials().map((p) => ({
+      path: p.path,
+      size: p.size,
+      bytesDone: Math.min(p.size, p.blocksDone * p.blockSize),
+      percent: percentDone(p),
+    }));
+    return { runs: store.lastRuns(limit), partials };
   } finally {
     store.close();
   }

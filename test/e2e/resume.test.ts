@@ -132,6 +132,13 @@ describe('block-level resume', () => {
     const { name, bytes, blocks } = recorded(local);
     expect(name).toBeDefined();
     expect(blocks).toContain(0);
+    // gsync status lists the partial with how much of it is done.
+    const status = await runGsync(['status', '--json', local], { env: sshd.env });
+    expect(status.code, status.stderr).toBe(0);
+    const percent = Math.floor((bytes / SIZE) * 100);
+    expect((JSON.parse(status.stdout) as { partials: unknown }).partials).toStrictEqual([{ path: 'ckpt.bin', size: SIZE, bytesDone: bytes, percent }]);
+    const text = await runGsync(['status', local], { env: sshd.env });
+    expect(text.stdout).toContain(`ckpt.bin: ${percent}% of 256.0 MiB`);
     // Flip one byte of block 0, as a torn write or bit rot would.
     const fd = openSync(join(local, '.gsync', 'partial', name ?? ''), 'r+');
     const byte = Buffer.alloc(1);

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { GsyncCommand } from '../baseCommand.js';
 
 export default class Status extends GsyncCommand {
-  static override summary = 'Show what the state file of a destination knows: the last runs and their problems.';
+  static override summary = 'Show what the state file of a destination knows: the last runs, their problems, and files to resume.';
   static override args = {
     localDir: Args.string({ description: 'the destination directory of earlier pulls', default: '.' }),
   };
@@ -15,8 +15,8 @@ export default class Status extends GsyncCommand {
     const { args, flags } = await this.parse(Status);
     const { readStatus } = await import('../../pipeline/readStatus.js');
     const { statusLines } = await import('../render/status.js');
-    const runs = readStatus(args.localDir, flags.runs);
-    if (flags.json) process.stdout.write(`${JSON.stringify({ runs }, null, 2)}\n`);
-    else for (const line of statusLines(runs)) process.stdout.write(`${line}\n`);
+    const status = readStatus(args.localDir, flags.runs);
+    if (flags.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
+    else for (const line of statusLines(status)) process.stdout.write(`${line}\n`);
   }
 }

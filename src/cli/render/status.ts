@@ -1,9 +1,9 @@
-import type { RunRecord } from '../../state/store.js';
+import type { Status } from '../../pipeline/readStatus.js';
 import { printable } from '../../core/printable.js';
 import { formatBytes, formatDuration } from './format.js';
 
-/** `gsync status` as text: one line per run, then its problems indented. */
-export function statusLines(runs: readonly RunRecord[]): string[] {
+/** `gsync status` as text: one line per run, then its problems indented; then the files to resume. */
+export function statusLines({ runs, partials }: Status): string[] {
   if (runs.length === 0) return ['no runs recorded yet'];
   const lines: string[] = [];
   for (const run of runs) {
@@ -16,5 +16,7 @@ export function statusLines(runs: readonly RunRecord[]): string[] {
     if (run.message && run.exitCode !== 0) lines.push(`    ${printable(run.message)}`);
     for (const p of run.problems) lines.push(`    ${p.code}: ${printable(p.path || '.')}: ${printable(p.message)}`);
   }
+  if (partials.length > 0) lines.push('partial files (the next run resumes them):');
+  for (const p of partials) lines.push(`    ${printable(p.path)}: ${p.percent}% of ${formatBytes(p.size)}`);
   return lines;
 }
