@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { BLOCK_SIZE, canResume } from '../core/blocks.js';
 import type { ManifestRow, RemoteEntry } from '../core/types.js';
-import { GsyncError } from '../errors/GsyncError.js';
-import type { BlocksDone, BlockTask } from '../transfer/protocol.js';
+import type { BlocksDone, BlockTask, FileResult, FileTask, TaskResult } from '../transfer/protocol.js';
 import type { PullContext } from './pullDir.js';
+import { retrying } from './retrying.js';
 
 /**
  * Pulls one big file in blocks into a partial the state file remembers, so that the next run
@@ -14,35 +14,22 @@ import type { PullContext } from './pullDir.js';
  * from another version of the remote file (size or mtime differ) is thrown away.
  */
 export async function pullBigFile(ctx: PullContext, path: string, remotePath: string, entry: RemoteEntry, row: ManifestRow): Promise<void> {
-  const partial = await partialFor(ctx, path, entry);
-  const partialPath = join(ctx.destination.partialDir, partial.name);
-  const { port1, port2 } = new MessageChannel();
-  port1.on('message', (message: BlocksDone) => {
-    if (Array.isArray(message.blocks)) ctx.store.recordBlocks(path, message.blocks);
+  const { name } = await partialFor(ctx, path, entry);
+  const partialPath = join(ctx.destination.partialDir, name);
+  const file = { path, remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: entry.mode };
+  let fetched: FileResult | undefined;
+  await retrying(ctx, path, async () => {
+    // Each attempt starts from what the state file holds now: blocks recorded by the last one count.
+    const before = ctx.store.partialFor(path)?.blocks ?? new Map<number, string>();
+    const result = await runBlockTask(ctx, file, before);
+    fetched = result.files[0];
+    const after = ctx.store.partialFor(path)?.blocks.size ?? 0;
+    return { result, progressed: after > before.size };
   });
-  const task: BlockTask = {
-    kind: 'blocks',
-    file: { path, remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: entry.mode },
-    blockSize: BLOCK_SIZE,
-    recorded: [...partial.blocks].map(([index, hash]) => ({ index, hash })),
-    progress: port2,
-  };
-  let result;
-  try {
-    result = await ctx.transfers().run(task);
-  } finally {
-    port1.close();
-  }
-  const file = result.files[0];
-  if (result.kind === 'fatal') {
-    // The partial and its recorded blocks stay for the next run.
-    const { kind, message, hint } = result.error;
-    throw new GsyncError(kind, message, hint === undefined ? {} : { hint });
-  }
-  if (file?.kind !== 'fetched') {
+  if (fetched?.kind !== 'fetched') {
     ctx.store.dropPartial(path);
     await rm(partialPath, { force: true });
-    if (file) ctx.tally.problem({ path, stage: 'transfer', code: file.code, message: file.message });
+    if (fetched) ctx.tally.problem({ path, stage: 'transfer', code: fetched.code, message: fetched.message });
     return;
   }
   const problem = await ctx.committer.commit({ partialPath, row });
@@ -52,8 +39,28 @@ export async function pullBigFile(ctx: PullContext, path: string, remotePath: st
     return;
   }
   ctx.tally.filesTransferred++;
-  ctx.tally.bytesTransferred += file.bytes;
-  ctx.fileDone(path, file.bytes);
+  ctx.tally.bytesTransferred += fetched.bytes;
+  ctx.fileDone(path, fetched.bytes);
+}
+
+/** One block task, its progress port recording blocks as the worker makes them durable. */
+async function runBlockTask(ctx: PullContext, file: FileTask, recorded: ReadonlyMap<number, string>): Promise<TaskResult> {
+  const { port1, port2 } = new MessageChannel();
+  port1.on('message', (message: BlocksDone) => {
+    if (Array.isArray(message.blocks)) ctx.store.recordBlocks(file.path, message.blocks);
+  });
+  const task: BlockTask = {
+    kind: 'blocks',
+    file,
+    blockSize: BLOCK_SIZE,
+    recorded: [...recorded].map(([index, hash]) => ({ index, hash })),
+    progress: port2,
+  };
+  try {
+    return await ctx.transfers().run(task);
+  } finally {
+    port1.close();
+  }
 }
 
 /** The partial to continue, or a fresh one (the old one, if any, removed). */

@@ -2,10 +2,10 @@ import { chmod, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
 import type { SFTPWrapper } from 'ssh2';
 import { BLOCKED_FROM } from '../core/blocks.js';
 import { localModeOf } from '../core/modes.js';
+import type { RetryPolicy } from '../core/retry.js';
 import { planDir } from '../core/plan.js';
 import type { Action, DirAttrs, DirInput, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
 import { localIoError } from '../errors/classify.js';
-import { GsyncError } from '../errors/GsyncError.js';
 import type { Committer } from '../local/atomic.js';
 import type { Destination } from '../local/paths.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
@@ -17,6 +17,7 @@ import type { TransferPool } from '../transfer/pool.js';
 import type { FileResult, FileTask } from '../transfer/protocol.js';
 import { pullBigFile } from './bigFile.js';
 import type { DirCompletion } from './dirCompletion.js';
+import { retrying } from './retrying.js';
 import type { Tally } from './tally.js';
 
 /** Everything one directory's pull needs; shared by all directories of a run. */
@@ -37,6 +38,8 @@ export interface PullContext {
   readonly notice: (path: string, message: string) => void;
   readonly fileDone: (path: string, bytes: number) => void;
   readonly partialPath: () => string;
+  readonly retry: RetryPolicy;
+  readonly signal: AbortSignal | undefined;
 }
 
 /**
@@ -151,12 +154,15 @@ function fetchSmall(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { t
     pending.set(path, { task, entry });
   }
   return batchFiles([...pending.values()].map((p) => p.task)).map(async (batch) => {
-    const result = await ctx.transfers().run({ kind: 'fetch', files: batch });
-    await Promise.all(result.files.map((file) => settle(ctx, file, pending.get(file.path))));
-    if (result.kind === 'fatal') {
-      const { kind, message, hint } = result.error;
-      throw new GsyncError(kind, message, hint === undefined ? {} : { hint });
-    }
+    let left = batch;
+    await retrying(ctx, left[0]?.path ?? '', async () => {
+      const result = await ctx.transfers().run({ kind: 'fetch', files: left });
+      await Promise.all(result.files.map((file) => settle(ctx, file, pending.get(file.path))));
+      // A retry sends only the files this attempt did not finish.
+      const finished = new Set(result.files.map((f) => f.path));
+      left = left.filter((task) => !finished.has(task.path));
+      return { result, progressed: finished.size > 0 };
+    });
   });
 }
 

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { defaultLocalName, parseTarget } from '../core/target.js';
 import type { DirRef, RunSummary } from '../core/types.js';
+import { defaultRetryPolicy } from '../core/retry.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
 import { classify } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
@@ -29,10 +30,17 @@ export interface PullRequest {
   /** -F, -i, -p, -l, -o: as ssh takes them. */
   readonly ssh?: SettingsOverrides;
   readonly connections?: number;
+  /** --timeout: seconds without data before a connection counts as stalled (default 60). */
+  readonly timeoutSeconds?: number;
+  /** --retries: attempts in a row without progress before a dropped or stalled link ends the run (default 5). */
+  readonly retries?: number;
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting stops new work, keeps what is in place, and ends the run with exit 20. */
   readonly signal?: AbortSignal;
 }
+
+/** --timeout's default: long enough for a busy server, short enough that a dead route is noticed. */
+const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /** Directories worked on at once: enough to keep listings and transfers overlapping. */
 const DIRS_AT_ONCE = 8;
@@ -102,7 +110,13 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     store,
     runId,
     committer,
-    transfers: () => (pool ??= new TransferPool({ spec, trust: session.trust }, request.connections ?? defaultConnections())),
+    transfers: () =>
+      (pool ??= new TransferPool(
+        { spec, trust: session.trust, stallTimeoutMs: (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 },
+        request.connections ?? defaultConnections(),
+      )),
+    retry: { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries },
+    signal: request.signal,
     completion,
     tally,
     notice: (path, message) => sink.emit({ type: 'notice', path, message }),

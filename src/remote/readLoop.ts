@@ -19,6 +19,8 @@ export interface ReadLoopOptions {
   /** Only these byte ranges (blocks), each reported through `onRange` once all its bytes are written; default the whole file. */
   readonly ranges?: readonly ByteRange[];
   readonly onRange?: (index: number) => void;
+  /** Called whenever bytes arrive: the worker's stall watchdog feeds on it. */
+  readonly onData?: () => void;
 }
 
 export interface ByteRange {
@@ -63,6 +65,7 @@ export async function readRemoteFile(
           changed = `it shrank below ${expected.size} bytes while being read`;
           return;
         }
+        options.onData?.();
         writeSync(fd, buffer, 0, n, chunk.position);
         bytes += n;
         const finished = chunks.written(chunk, n);

@@ -21,7 +21,7 @@ const HASH_SLICE = 1024 * 1024;
  * from disk first; a torn or edited one is fetched again. Local calls are synchronous, as in the
  * read loop (this thread owns nothing else).
  */
-export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask): Promise<FileResult> {
+export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: () => void): Promise<FileResult> {
   const { file } = task;
   const xx = await hasher();
   const scratch = Buffer.allocUnsafe(HASH_SLICE);
@@ -32,6 +32,7 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask): Promise<F
     const byIndex = new Map(missing.map((range) => [range.index, range]));
     const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, {
       ranges: missing,
+      onData,
       onRange: (index) => {
         const range = byIndex.get(index);
         if (range) reporter.done({ index, hash: hashRange(xx, fd, range.start, range.length, scratch) }, range.length);

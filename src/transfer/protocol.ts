@@ -13,6 +13,8 @@ export interface WorkerInit {
    * whatever ProxyCommand it runs) before the pool ends the threads, which closes nothing.
    */
   readonly hangUpChannel: string;
+  /** --timeout: a connection that brings no data for this long while reads are outstanding is torn down. */
+  readonly stallTimeoutMs: number;
 }
 
 export type HangUpMessage = 'hang-up' | 'hung-up';

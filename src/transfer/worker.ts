@@ -2,11 +2,12 @@ import { closeSync, fchmodSync, futimesSync, openSync } from 'node:fs';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { localModeOf } from '../core/modes.js';
 import { classify } from '../errors/classify.js';
-import type { GsyncError } from '../errors/GsyncError.js';
+import { GsyncError } from '../errors/GsyncError.js';
 import { readRemoteFile } from '../remote/readLoop.js';
 import { isSftpStatus, sftpProblemCode } from '../remote/sftp.js';
 import { openSession, type Session } from '../ssh/connect.js';
 import { fetchBlocks } from './blockFetch.js';
+import { StallWatch } from './stallWatch.js';
 import type { BlockTask, FetchTask, FileResult, FileTask, HangUpMessage, TaskResult, WorkerInit } from './protocol.js';
 
 /**
@@ -17,6 +18,7 @@ const FILES_AT_ONCE = 32;
 
 const init = workerData as WorkerInit;
 let session: Promise<Session> | undefined;
+const watch = new StallWatch(init.stallTimeoutMs);
 
 const hangUp = new BroadcastChannel(init.hangUpChannel);
 hangUp.unref();
@@ -52,31 +54,50 @@ export default async function runTask(task: FetchTask | BlockTask): Promise<Task
   try {
     current = await connection();
     const { sftp } = current;
-    if (task.kind === 'blocks') {
-      files.push(await fetchBlocks(sftp, task));
-      return { kind: 'done', files };
-    }
-    let queue = 0;
-    const lane = async (): Promise<void> => {
-      for (let i = queue++; i < task.files.length; i = queue++) {
-        const file = task.files[i];
-        if (file) files.push(await fetchOne(sftp, file));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, task.files.length) }, lane));
+    const open = current;
+    await watch.guard(
+      async () => {
+        if (task.kind === 'blocks') {
+          files.push(await fetchBlocks(sftp, task, () => watch.fed()));
+          return;
+        }
+        let queue = 0;
+        const lane = async (): Promise<void> => {
+          for (let i = queue++; i < task.files.length; i = queue++) {
+            const file = task.files[i];
+            if (file) files.push(await fetchOne(sftp, file));
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, task.files.length) }, lane));
+      },
+      () => {
+        // The next task opens a new connection.
+        session = undefined;
+        open.close();
+      },
+    );
     return { kind: 'done', files };
   } catch (error) {
-    // A request failed because the link died: the link's reason (e.g. keepalives unanswered) says more.
-    const reason = current?.closeReason();
-    return { kind: 'fatal', files, error: describe(reason ? await reason : error) };
+    return { kind: 'fatal', files, error: describe(await whyFailed(current, error)) };
   }
+}
+
+/** A request failed because the link died or stalled: the link's reason says more than the request's. */
+async function whyFailed(current: Session | undefined, error: unknown): Promise<unknown> {
+  if (watch.stalled) {
+    return new GsyncError('timeout', `no data from ${init.spec.alias} for ${watch.timeoutMs / 1000} s: the link stalled`, {
+      hint: 'run the same command again: finished files and blocks are kept (--timeout sets the limit)',
+    });
+  }
+  const reason = current?.closeReason();
+  return reason ? await reason : error;
 }
 
 /** Local calls here are synchronous on purpose: see readLoop.ts. */
 async function fetchOne(sftp: Session['sftp'], file: FileTask): Promise<FileResult> {
   const fd = openSync(file.partialPath, 'w', 0o600);
   try {
-    const outcome = await readRemoteFile(sftp, file.remotePath, fd, file);
+    const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, { onData: () => watch.fed() });
     if (outcome.status === 'changed') {
       return { kind: 'failed', path: file.path, code: 'changed', message: `not copied: ${outcome.reason}` };
     }

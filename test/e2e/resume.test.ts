@@ -36,6 +36,7 @@ afterAll(async () => {
   await sshd.stop();
 });
 afterEach(async () => {
+  proxy.setMode({ kind: 'pass' });
   for (const child of children.splice(0)) killGroup(child);
   await Promise.all(temps.splice(0).map(removeTempDir));
 });
@@ -165,5 +166,53 @@ describe('block-level resume', () => {
     expect(received).toBeGreaterThanOrEqual(SIZE);
     expect(await readTree(local)).toStrictEqual(await readTree(remote));
     expect(await readdir(join(local, '.gsync', 'partial'))).toStrictEqual([]);
+  });
+});
+
+describe('within one run', () => {
+  it('rides out a link that drops every 64 MiB: reconnects, goes on, exit 0', async () => {
+    const remote = await bigRemote();
+    const local = join(await tempDir(), 'out');
+    proxy.setMode({ kind: 'drop-after', bytes: 64 * MiB });
+    const connectionsBefore = proxy.connections;
+    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: sshd.env, timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readTree(local)).toStrictEqual(await readTree(remote));
+    const retries = result.stderr.split('\n').filter((line) => line.includes('trying again in'));
+    expect(retries.length, result.stderr).toBeGreaterThanOrEqual(3);
+    // The main connection, the worker's first, and one more per drop.
+    expect(proxy.connections - connectionsBefore).toBeGreaterThanOrEqual(2 + retries.length);
+  });
+
+  it('a stalled link is noticed within --timeout + 5 s and, retries spent, ends with exit 30', async () => {
+    const remote = await bigRemote();
+    const local = join(await tempDir(), 'out');
+    proxy.setMode({ kind: 'stall-after', bytes: 32 * MiB });
+    const before = proxy.bytesDown;
+    const child = spawnGsync(['pull', '--connections', '1', '--timeout', '2', '--retries', '0', `via-proxy:${remote}`, local], { env: sshd.env });
+    children.push(child);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await proxy.waitForBytesDown(before + 32 * MiB);
+    const stalledAt = Date.now();
+    expect(await exited).toBe(30);
+    expect(Date.now() - stalledAt).toBeLessThanOrEqual(7_000);
+    expect(stderr).toMatch(/no data from via-proxy for 2 s: the link stalled/);
+    // What was recorded before the stall is kept for the next run.
+    expect(recorded(local).bytes).toBeGreaterThan(0);
+  });
+
+  it('recovers from stalls by itself while each new connection moves the file forward', async () => {
+    const remote = await bigRemote();
+    const local = join(await tempDir(), 'out');
+    proxy.setMode({ kind: 'stall-after', bytes: 100 * MiB });
+    const result = await runGsync(['pull', '--connections', '1', '--timeout', '2', '--retries', '2', `via-proxy:${remote}`, local], {
+      env: sshd.env,
+      timeoutMs: 120_000,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/the link stalled; trying again in/);
+    expect(await readTree(local)).toStrictEqual(await readTree(remote));
   });
 });
