@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, fdatasyncSync, futimesSync, openSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fdatasync, futimesSync, openSync } from 'node:fs';
 import type { SFTPWrapper } from 'ssh2';
 import { BLOCK_SIZE, blockCount, blockRange, type BlockRange } from '../core/blocks.js';
 import { localModeOf } from '../core/modes.js';
@@ -38,14 +38,15 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
         if (range) reporter.done({ index, hash: hashRange(xx, fd, range.start, range.length, scratch) }, range.length);
       },
     });
-    reporter.flush();
+    await reporter.flush();
     if (outcome.status === 'changed') return { kind: 'failed', path: file.path, code: 'changed', message: `not copied: ${outcome.reason}` };
     // Attributes go through the descriptor: the final path is never touched before the rename.
     futimesSync(fd, file.mtime, file.mtime);
     fchmodSync(fd, localModeOf(file.mode));
     return { kind: 'fetched', path: file.path, bytes: outcome.bytes };
   } catch (error) {
-    reporter.flush();
+    // What landed before the link broke is kept: that is what the next attempt resumes from.
+    await reporter.flush().catch(() => undefined);
     if (isSftpStatus(error)) return { kind: 'failed', path: file.path, code: sftpProblemCode(error), message: `cannot read: ${error.message}` };
     throw error;
   } finally {
@@ -66,13 +67,19 @@ function blocksToFetch(task: BlockTask, hashOf: (range: BlockRange) => string): 
   return ranges;
 }
 
-/** Collects finished blocks; makes them durable and reports them a group at a time. */
+/**
+ * Collects finished blocks; makes them durable and reports them a group at a time. The
+ * fdatasync runs off this thread (libuv's pool), so reads go on while the disk catches up;
+ * only blocks complete before a sync began are reported when it ends.
+ */
 class GroupReporter {
   readonly #fd: number;
   readonly #task: BlockTask;
   #pending: BlockRecord[] = [];
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
+  #syncing: Promise<void> | undefined;
+  #failure: Error | undefined;
 
   constructor(fd: number, task: BlockTask) {
     this.#fd = fd;
@@ -82,22 +89,39 @@ class GroupReporter {
   done(block: BlockRecord, bytes: number): void {
     this.#pending.push(block);
     this.#bytes += bytes;
-    if (this.#bytes >= GROUP_BYTES) this.flush();
-    else this.#timer ??= setTimeout(() => this.flush(), GROUP_MS);
+    if (this.#bytes >= GROUP_BYTES) void this.#sync();
+    else this.#timer ??= setTimeout(() => void this.#sync(), GROUP_MS);
   }
 
-  /** The bytes reach the disk before the records leave: a record never points at lost data. */
-  flush(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#pending.length === 0) return;
-    fdatasyncSync(this.#fd);
-    this.#task.progress.postMessage({ blocks: this.#pending } satisfies BlocksDone);
-    this.#pending = [];
-    this.#bytes = 0;
+  /** Everything done so far, durable and reported; a failed sync (the disk) is thrown here. */
+  async flush(): Promise<void> {
+    while (!this.#failure && (this.#syncing || this.#pending.length > 0)) await (this.#syncing ?? this.#sync());
+    if (this.#failure) throw this.#failure;
   }
 
   stop(): void {
     clearTimeout(this.#timer);
+  }
+
+  /** The bytes reach the disk before the records leave: a record never points at lost data. */
+  #sync(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#syncing || this.#pending.length === 0) return this.#syncing ?? Promise.resolve();
+    const blocks = this.#pending;
+    this.#pending = [];
+    this.#bytes = 0;
+    this.#syncing = new Promise<void>((resolve) => {
+      fdatasync(this.#fd, (error) => {
+        this.#syncing = undefined;
+        // Not synced means not recorded: those blocks are simply fetched again next time.
+        if (error) this.#failure ??= error;
+        else this.#task.progress.postMessage({ blocks } satisfies BlocksDone);
+        resolve();
+        // Blocks that finished during this sync go out with the next one.
+        if (!error && this.#bytes >= GROUP_BYTES) void this.#sync();
+      });
+    });
+    return this.#syncing;
   }
 }
