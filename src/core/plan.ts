@@ -15,7 +15,7 @@ export function planDir(input: DirInput): DirPlan {
 
   for (const remote of input.remote) {
     const path = joinRelative(input.path, remote.name);
-    const action = planEntry(path, remote, local.get(remote.name), state.get(path));
+    const action = planEntry(path, remote, local.get(remote.name), state.get(path), input.append ?? false);
     if (action) actions.push(action);
     if (remote.kind === 'dir') subdirs.push({ path, attrs: { mtime: remote.mtime, mode: remote.mode } });
   }
@@ -23,7 +23,7 @@ export function planDir(input: DirInput): DirPlan {
 }
 
 /** The action for one remote entry, or undefined when a directory is already there. */
-function planEntry(path: string, remote: RemoteEntry, local: LocalEntry | undefined, known: ManifestRow | undefined): Action | undefined {
+function planEntry(path: string, remote: RemoteEntry, local: LocalEntry | undefined, known: ManifestRow | undefined, append: boolean): Action | undefined {
   switch (remote.kind) {
     case 'dir':
       if (local?.kind === 'dir') return undefined;
@@ -35,6 +35,7 @@ function planEntry(path: string, remote: RemoteEntry, local: LocalEntry | undefi
         const settled = isRecorded(known, remote) && local.mode === localModeOf(remote.mode);
         return settled ? { type: 'skip', path, entry: remote } : { type: 'adopt', path, entry: remote };
       }
+      if (append && local?.kind === 'file' && grewSince(local, known, remote)) return { type: 'append', path, entry: remote, from: local.size };
       return { type: 'fetch', path, entry: remote };
     case 'symlink': {
       const target = remote.linkTarget ?? '';
@@ -47,6 +48,11 @@ function planEntry(path: string, remote: RemoteEntry, local: LocalEntry | undefi
     case 'other':
       return { type: 'unsupported', path, entry: remote };
   }
+}
+
+/** The local file is the last complete copy the state file recorded, and the remote one is longer now. */
+function grewSince(local: LocalEntry, known: ManifestRow | undefined, remote: RemoteEntry): boolean {
+  return known?.kind === 'file' && known.size === local.size && known.mtime === local.mtime && remote.size > local.size;
 }
 
 /** rsync's quick check: same size and same mtime (whole seconds) means same content. */

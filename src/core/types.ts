@@ -42,11 +42,15 @@ export interface DirInput {
   readonly state: readonly ManifestRow[];
   /** The remote directory's own attributes; absent when they must not be applied (root of a single-file pull, a listing that failed). */
   readonly self?: DirAttrs;
+  /** --append: a file that only grew since its last complete copy is extended, not fetched again. */
+  readonly append?: boolean;
 }
 
 export type Action =
   | { readonly type: 'mkdir'; readonly path: string; readonly replace: boolean }
   | { readonly type: 'fetch'; readonly path: string; readonly entry: RemoteEntry }
+  /** --append: the local copy (complete at `from` bytes) is extended to the remote size. */
+  | { readonly type: 'append'; readonly path: string; readonly entry: RemoteEntry; readonly from: number }
   | { readonly type: 'symlink'; readonly path: string; readonly target: string; readonly entry: RemoteEntry }
   | { readonly type: 'skip'; readonly path: string; readonly entry: RemoteEntry }
   /** Content already in place (same size and mtime): fix its mode if it differs and record it. */

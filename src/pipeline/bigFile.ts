@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { BLOCK_SIZE, canResume } from '../core/blocks.js';
@@ -8,20 +9,31 @@ import type { BlocksDone, BlockTask, FileResult, FileTask, TaskResult } from '..
 import type { PullContext } from './pullDir.js';
 import { retrying } from './retrying.js';
 
+/** A file to pull in blocks; with `appendFrom`, the local copy holds its first bytes already. */
+export interface BigFile {
+  readonly path: string;
+  readonly remotePath: string;
+  readonly entry: RemoteEntry;
+  readonly row: ManifestRow;
+  /** --append: the size of the complete local copy the file grew from. */
+  readonly appendFrom?: number;
+}
+
 /**
  * Pulls one big file in blocks into a partial the state file remembers, so that the next run
  * after a kill or a dropped link fetches only the blocks that were not recorded. A partial begun
  * from another version of the remote file (size or mtime differ) is thrown away.
  */
-export async function pullBigFile(ctx: PullContext, path: string, remotePath: string, entry: RemoteEntry, row: ManifestRow): Promise<void> {
-  const { name } = await partialFor(ctx, path, entry);
+export async function pullBigFile(ctx: PullContext, big: BigFile): Promise<void> {
+  const { path, entry, row } = big;
+  const { name, trustedBytes } = await partialFor(ctx, big);
   const partialPath = join(ctx.destination.partialDir, name);
-  const file = { path, remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: entry.mode };
+  const file = { path, remotePath: big.remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: entry.mode };
   let fetched: FileResult | undefined;
   await retrying(ctx, path, async () => {
     // Each attempt starts from what the state file holds now: blocks recorded by the last one count.
     const before = ctx.store.partialFor(path)?.blocks ?? new Map<number, string>();
-    const result = await runBlockTask(ctx, file, before);
+    const result = await runBlockTask(ctx, file, before, trustedBytes);
     fetched = result.files[0];
     const after = ctx.store.partialFor(path)?.blocks.size ?? 0;
     return { result, progressed: after > before.size };
@@ -44,7 +56,7 @@ export async function pullBigFile(ctx: PullContext, path: string, remotePath: st
 }
 
 /** One block task, its progress port recording blocks as the worker makes them durable. */
-async function runBlockTask(ctx: PullContext, file: FileTask, recorded: ReadonlyMap<number, string>): Promise<TaskResult> {
+async function runBlockTask(ctx: PullContext, file: FileTask, recorded: ReadonlyMap<number, string>, trustedBytes: number): Promise<TaskResult> {
   const { port1, port2 } = new MessageChannel();
   port1.on('message', (message: BlocksDone) => {
     if (Array.isArray(message.blocks)) ctx.store.recordBlocks(file.path, message.blocks);
@@ -54,6 +66,7 @@ async function runBlockTask(ctx: PullContext, file: FileTask, recorded: Readonly
     file,
     blockSize: BLOCK_SIZE,
     recorded: [...recorded].map(([index, hash]) => ({ index, hash })),
+    trustedBytes,
     progress: port2,
   };
   try {
@@ -63,15 +76,22 @@ async function runBlockTask(ctx: PullContext, file: FileTask, recorded: Readonly
   }
 }
 
-/** The partial to continue, or a fresh one (the old one, if any, removed). */
-async function partialFor(ctx: PullContext, path: string, entry: RemoteEntry): Promise<{ name: string; blocks: ReadonlyMap<number, string> }> {
+/**
+ * The partial to continue, or a fresh one (the old one, if any, removed). For --append, a fresh
+ * partial starts as a copy of the local file (a reflink where the file system has them), whose
+ * blocks are trusted up to the last old one, which is fetched again to check the seam.
+ */
+async function partialFor(ctx: PullContext, big: BigFile): Promise<{ name: string; trustedBytes: number }> {
+  const { path, entry } = big;
   const existing = ctx.store.partialFor(path);
   if (existing && canResume(existing, entry)) {
     ctx.store.touchPartial(path, ctx.runId);
-    return existing;
+    return { name: existing.name, trustedBytes: 0 };
   }
   if (existing) await rm(join(ctx.destination.partialDir, existing.name), { force: true });
   const name = `b-${randomUUID()}`;
   ctx.store.beginPartial({ path, name, size: entry.size, mtime: entry.mtime, blockSize: BLOCK_SIZE }, ctx.runId);
-  return { name, blocks: new Map() };
+  if (big.appendFrom === undefined || big.appendFrom === 0) return { name, trustedBytes: 0 };
+  await copyFile(ctx.destination.pathOf(path), join(ctx.destination.partialDir, name), constants.COPYFILE_FICLONE);
+  return { name, trustedBytes: Math.floor((big.appendFrom - 1) / BLOCK_SIZE) * BLOCK_SIZE };
 }

@@ -40,6 +40,8 @@ export interface PullContext {
   readonly partialPath: () => string;
   readonly retry: RetryPolicy;
   readonly signal: AbortSignal | undefined;
+  /** --append: extend files that only grew instead of fetching them again. */
+  readonly append: boolean;
 }
 
 /**
@@ -54,6 +56,7 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
   ctx.tally.dirs++;
 
   const fetches: Array<Extract<Action, { type: 'fetch' }>> = [];
+  const appends: Array<Extract<Action, { type: 'append' }>> = [];
   const adopted: ManifestRow[] = [];
   const placing: Array<Promise<void>> = [];
   for (const action of plan.actions) {
@@ -63,6 +66,9 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
         break;
       case 'fetch':
         fetches.push(action);
+        break;
+      case 'append':
+        appends.push(action);
         break;
       case 'symlink':
         placing.push(placeSymlink(ctx, action.path, action.target, action.entry));
@@ -86,6 +92,9 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
   ctx.store.recordEntries(adopted, ctx.runId);
   for (const sub of plan.subdirs) descend(sub);
   placing.push(...fetchAll(ctx, fetches));
+  placing.push(
+    ...appends.map(({ path, entry, from }) => pullBigFile(ctx, { path, remotePath: remotePathIn(ctx, path, entry), entry, row: rowOf(path, entry), appendFrom: from })),
+  );
   await Promise.all(placing);
 }
 
@@ -97,11 +106,11 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<DirInput> {
     listLocal(ctx, dir),
     single ? { entries: [single], problems: [] } : listRemoteDir(ctx.sftp, ctx.remoteRoot, dir),
   ]);
-  if (single) return { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state };
+  if (single) return { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, append: ctx.append };
   for (const problem of listing.problems) ctx.tally.problem(problem);
   // A directory we could not list keeps a writable mode, so the next run can still fill it.
   const listedWhole = !listing.problems.some((p) => p.path === dir);
-  const base = { path: dir, remote: listing.entries, local, state };
+  const base = { path: dir, remote: listing.entries, local, state, append: ctx.append };
   return listedWhole && ref.attrs ? { ...base, self: ref.attrs } : base;
 }
 
@@ -132,10 +141,16 @@ async function placeSymlink(ctx: PullContext, path: string, target: string, entr
 }
 
 function fetchAll(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { type: 'fetch' }>>): Array<Promise<void>> {
-  const remotePath = (path: string, entry: RemoteEntry): string => remotePathOf(ctx.remoteRoot, ctx.only ? entry.name : path);
   const big = fetches.filter((f) => f.entry.size >= BLOCKED_FROM);
   const small = fetches.filter((f) => f.entry.size < BLOCKED_FROM);
-  return [...big.map(({ path, entry }) => pullBigFile(ctx, path, remotePath(path, entry), entry, rowOf(path, entry))), ...fetchSmall(ctx, small)];
+  return [
+    ...big.map(({ path, entry }) => pullBigFile(ctx, { path, remotePath: remotePathIn(ctx, path, entry), entry, row: rowOf(path, entry) })),
+    ...fetchSmall(ctx, small),
+  ];
+}
+
+function remotePathIn(ctx: PullContext, path: string, entry: RemoteEntry): string {
+  return remotePathOf(ctx.remoteRoot, ctx.only ? entry.name : path);
 }
 
 /** Small files travel whole, many to a task, each into a partial of its own that a kill simply loses. */
@@ -145,7 +160,7 @@ function fetchSmall(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { t
   for (const { path, entry } of fetches) {
     const task = {
       path,
-      remotePath: remotePathOf(ctx.remoteRoot, ctx.only ? entry.name : path),
+      remotePath: remotePathIn(ctx, path, entry),
       partialPath: ctx.partialPath(),
       size: entry.size,
       mtime: entry.mtime,

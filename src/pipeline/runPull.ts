@@ -34,6 +34,8 @@ export interface PullRequest {
   readonly timeoutSeconds?: number;
   /** --retries: attempts in a row without progress before a dropped or stalled link ends the run (default 5). */
   readonly retries?: number;
+  /** --append: extend files that only grew since their last complete copy. */
+  readonly append?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting stops new work, keeps what is in place, and ends the run with exit 20. */
   readonly signal?: AbortSignal;
@@ -117,6 +119,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
       )),
     retry: { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries },
     signal: request.signal,
+    append: request.append ?? false,
     completion,
     tally,
     notice: (path, message) => sink.emit({ type: 'notice', path, message }),

@@ -28,7 +28,9 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
   const fd = openSync(file.partialPath, constants.O_RDWR | constants.O_CREAT, 0o600);
   const reporter = new GroupReporter(fd, task);
   try {
-    const missing = blocksToFetch(task, (range) => hashRange(xx, fd, range.start, range.length, scratch));
+    const hashOf = (range: BlockRange): string => hashRange(xx, fd, range.start, range.length, scratch);
+    for (const range of trustedBlocks(task)) reporter.done({ index: range.index, hash: hashOf(range) }, range.length);
+    const missing = blocksToFetch(task, hashOf);
     const byIndex = new Map(missing.map((range) => [range.index, range]));
     const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, {
       ranges: missing,
@@ -55,11 +57,22 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
   }
 }
 
-/** Every block not recorded, or recorded with a hash the partial's bytes no longer have. */
+/** --append: the blocks the old copy already holds, not yet recorded. */
+function trustedBlocks(task: BlockTask): BlockRange[] {
+  const recorded = new Set(task.recorded.map((b) => b.index));
+  const ranges: BlockRange[] = [];
+  for (let index = 0; (index + 1) * task.blockSize <= task.trustedBytes; index++) {
+    if (!recorded.has(index)) ranges.push(blockRange(task.file.size, index, task.blockSize));
+  }
+  return ranges;
+}
+
+/** Every block not recorded (or trusted), or recorded with a hash the partial's bytes no longer have. */
 function blocksToFetch(task: BlockTask, hashOf: (range: BlockRange) => string): BlockRange[] {
   const recorded = new Map(task.recorded.map((b) => [b.index, b.hash]));
   const ranges: BlockRange[] = [];
   for (let index = 0; index < blockCount(task.file.size, task.blockSize); index++) {
+    if ((index + 1) * task.blockSize <= task.trustedBytes) continue;
     const range = blockRange(task.file.size, index, task.blockSize);
     const hash = recorded.get(index);
     if (hash === undefined || hashOf(range) !== hash) ranges.push(range);

@@ -36,6 +36,8 @@ export interface BlockTask {
   readonly file: FileTask;
   readonly blockSize: number;
   readonly recorded: readonly BlockRecord[];
+  /** --append: blocks wholly below this offset are already right in the partial (a copy of the old file): hashed and recorded, not fetched. */
+  readonly trustedBytes: number;
   readonly progress: MessagePort;
 }
 

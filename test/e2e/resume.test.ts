@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readSync, writeSync } from 'node:fs';
-import { readdir, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -214,5 +214,25 @@ describe('within one run', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/the link stalled; trying again in/);
     expect(await readTree(local)).toStrictEqual(await readTree(remote));
+  });
+});
+
+describe('--append', () => {
+  it('extends a file that only grew: fetches the new bytes and the last old block, nothing else', async () => {
+    const root = join(sshd.dataDir, `grow${trees++}`);
+    await writeTree(root, { 'train.log': file(64 * MiB + 12_345, { mtime: 1_700_000_000 }) }, { owner: sshd.user });
+    const local = join(await tempDir(), 'out');
+    await pullToEnd(root, local);
+    const path = join(root, 'train.log');
+    const added = pseudoRandomBytes('appended', 20 * MiB);
+    await appendFile(path, added);
+    await utimes(path, 1_700_000_900, 1_700_000_900);
+    const before = proxy.bytesDown;
+    const result = await runGsync(['pull', '--append', '--connections', '1', `via-proxy:${root}`, local], { env: sshd.env, timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const received = proxy.bytesDown - before;
+    expect(received).toBeGreaterThanOrEqual(added.length);
+    expect(received).toBeLessThanOrEqual(added.length + BLOCK_SIZE + MiB);
+    expect(await readTree(local)).toStrictEqual(await readTree(root));
   });
 });

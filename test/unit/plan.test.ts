@@ -103,3 +103,22 @@ describe('planDir: the directory as a whole', () => {
     expect(plan.actions[0]?.type).toBe('adopt');
   });
 });
+
+describe('planDir with --append', () => {
+  const grown = file('a.bin', 30, 2000);
+  const old = file('a.bin', 10, 1000);
+  const table: Array<{ description: string; local?: LocalEntry; state?: ManifestRow; append: boolean; want: Action['type'] }> = [
+    { description: 'a recorded complete copy that the remote outgrew is extended', local: local(old), state: known('a.bin', old), append: true, want: 'append' },
+    { description: 'without --append it is fetched again', local: local(old), state: known('a.bin', old), append: false, want: 'fetch' },
+    { description: 'a local file the state file does not know is fetched (it may not be a copy at all)', local: local(old), append: true, want: 'fetch' },
+    { description: 'a local file changed since it was recorded is fetched', local: local(old, { mtime: 1500 }), state: known('a.bin', old), append: true, want: 'fetch' },
+    { description: 'a remote file that shrank is fetched', local: local(file('a.bin', 40, 1000)), state: known('a.bin', file('a.bin', 40, 1000)), append: true, want: 'fetch' },
+    { description: 'nothing local: fetched', append: true, want: 'fetch' },
+  ];
+  it.each(table)('$description', ({ local: here, state, append, want }) => {
+    const plan = planDir({ path: '', remote: [grown], local: here ? [here] : [], state: state ? [state] : [], append });
+    expect(plan.actions.map((a) => a.type)).toStrictEqual([want]);
+    const action = plan.actions[0];
+    if (action?.type === 'append') expect(action.from).toBe(10);
+  });
+});

@@ -22,6 +22,7 @@ date: files with the same size and mtime are not sent again.`;
     option: Flags.string({ char: 'o', description: 'an ssh_config option, Key=Value (as ssh -o); may be repeated', multiple: true, multipleNonGreedy: true }),
     timeout: Flags.integer({ description: 'seconds without data before a connection counts as stalled and is replaced (default 60)', min: 1 }),
     retries: Flags.integer({ description: 'attempts in a row without progress before a dropped or stalled link ends the run (default 5)', min: 0 }),
+    append: Flags.boolean({ description: 'extend files that only grew since the last complete copy, checking the seam, instead of fetching them again' }),
     connections: Flags.integer({ description: 'SSH connections used for transfers (1 for single-socket proxies)', min: 1, max: 64 }),
     verbose: Flags.boolean({ char: 'v', description: 'print each file as it arrives' }),
     quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors' }),
@@ -45,6 +46,7 @@ date: files with the same size and mtime are not sent again.`;
           ...(flags.connections === undefined ? {} : { connections: flags.connections }),
           ...(flags.timeout === undefined ? {} : { timeoutSeconds: flags.timeout }),
           ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+          append: flags.append,
           signal: abort.signal,
         },
         plainSink({
