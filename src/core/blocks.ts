@@ -51,3 +51,25 @@ export function percentDone(partial: Pick<PartialRecord, 'size' | 'blockSize'> &
   const bytes = Math.min(partial.size, partial.blocksDone * partial.blockSize);
   return Math.floor((bytes / partial.size) * 100);
 }
+
+/** Block indices [first, end) of one file handed to one worker. */
+export interface BlockSpan {
+  readonly first: number;
+  readonly end: number;
+}
+
+/** A part is worth its own connection only if it is at least this many blocks (32 MiB). */
+const MIN_PART_BLOCKS = 8;
+
+/**
+ * Cuts a file's blocks into contiguous parts, one per connection at most, none smaller than
+ * MIN_PART_BLOCKS (except a file that has fewer blocks than that: one part).
+ */
+export function splitBlocks(blocks: number, connections: number): BlockSpan[] {
+  const parts = Math.max(1, Math.min(connections, Math.floor(blocks / MIN_PART_BLOCKS)));
+  const spans: BlockSpan[] = [];
+  for (let part = 0; part < parts; part++) {
+    spans.push({ first: Math.floor((blocks * part) / parts), end: Math.floor((blocks * (part + 1)) / parts) });
+  }
+  return spans;
+}

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
-import { BLOCK_SIZE, canResume } from '../core/blocks.js';
+import { BLOCK_SIZE, blockCount, canResume, splitBlocks, type BlockSpan } from '../core/blocks.js';
 import type { ManifestRow, RemoteEntry } from '../core/types.js';
 import type { BlocksDone, BlockTask, FileResult, FileTask, TaskResult } from '../transfer/protocol.js';
 import type { PullContext } from './pullDir.js';
@@ -29,21 +29,18 @@ export async function pullBigFile(ctx: PullContext, big: BigFile): Promise<void>
   const { name, trustedBytes } = await partialFor(ctx, big);
   const partialPath = join(ctx.destination.partialDir, name);
   const file = { path, remotePath: big.remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: entry.mode };
-  let fetched: FileResult | undefined;
-  await retrying(ctx, path, async () => {
-    // Each attempt starts from what the state file holds now: blocks recorded by the last one count.
-    const before = ctx.store.partialFor(path)?.blocks ?? new Map<number, string>();
-    const result = await runBlockTask(ctx, file, before, trustedBytes);
-    fetched = result.files[0];
-    const after = ctx.store.partialFor(path)?.blocks.size ?? 0;
-    return { result, progressed: after > before.size };
-  });
-  if (fetched?.kind !== 'fetched') {
+  // Parts of one file go to different workers, each over its own connection, into the same partial.
+  const parts = await Promise.all(
+    splitBlocks(blockCount(entry.size), ctx.connections).map((part) => pullPart(ctx, file, part, trustedBytes)),
+  );
+  const failed = parts.find((p) => p?.kind !== 'fetched');
+  if (failed !== undefined || parts.length === 0) {
     ctx.store.dropPartial(path);
     await rm(partialPath, { force: true });
-    if (fetched) ctx.tally.problem({ path, stage: 'transfer', code: fetched.code, message: fetched.message });
+    if (failed?.kind === 'failed') ctx.tally.problem({ path, stage: 'transfer', code: failed.code, message: failed.message });
     return;
   }
+  const bytes = parts.reduce((sum, p) => sum + (p?.kind === 'fetched' ? p.bytes : 0), 0);
   const problem = await ctx.committer.commit({ partialPath, row });
   ctx.store.dropPartial(path);
   if (problem) {
@@ -51,12 +48,29 @@ export async function pullBigFile(ctx: PullContext, big: BigFile): Promise<void>
     return;
   }
   ctx.tally.filesTransferred++;
-  ctx.tally.bytesTransferred += fetched.bytes;
-  ctx.fileDone(path, fetched.bytes);
+  ctx.tally.bytesTransferred += bytes;
+  ctx.fileDone(path, bytes);
+}
+
+/** One part of a file, retried on its own while the link drops or stalls. */
+async function pullPart(ctx: PullContext, file: FileTask, part: BlockSpan, trustedBytes: number): Promise<FileResult | undefined> {
+  let fetched: FileResult | undefined;
+  await retrying(ctx, file.path, async () => {
+    // Each attempt starts from what the state file holds now: blocks recorded by the last one count.
+    const recorded = inSpan(ctx.store.partialFor(file.path)?.blocks, part);
+    const result = await runBlockTask(ctx, file, recorded, trustedBytes, part);
+    fetched = result.files[0];
+    return { result, progressed: inSpan(ctx.store.partialFor(file.path)?.blocks, part).size > recorded.size };
+  });
+  return fetched;
+}
+
+function inSpan(blocks: ReadonlyMap<number, string> | undefined, span: BlockSpan): Map<number, string> {
+  return new Map([...(blocks ?? [])].filter(([index]) => index >= span.first && index < span.end));
 }
 
 /** One block task, its progress port recording blocks as the worker makes them durable. */
-async function runBlockTask(ctx: PullContext, file: FileTask, recorded: ReadonlyMap<number, string>, trustedBytes: number): Promise<TaskResult> {
+async function runBlockTask(ctx: PullContext, file: FileTask, recorded: ReadonlyMap<number, string>, trustedBytes: number, span: BlockSpan): Promise<TaskResult> {
   const { port1, port2 } = new MessageChannel();
   port1.on('message', (message: BlocksDone) => {
     if (Array.isArray(message.blocks)) ctx.store.recordBlocks(file.path, message.blocks);
@@ -67,6 +81,7 @@ async function runBlockTask(ctx: PullContext, file: FileTask, recorded: Readonly
     blockSize: BLOCK_SIZE,
     recorded: [...recorded].map(([index, hash]) => ({ index, hash })),
     trustedBytes,
+    span,
     progress: port2,
   };
   try {

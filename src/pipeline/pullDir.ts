@@ -42,6 +42,8 @@ export interface PullContext {
   readonly signal: AbortSignal | undefined;
   /** --append: extend files that only grew instead of fetching them again. */
   readonly append: boolean;
+  /** The worker pool's size: how many parts a big file may be cut into. */
+  readonly connections: number;
 }
 
 /**

@@ -98,6 +98,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const tally = new Tally(sink);
   const committer = new Committer(destination, (rows) => store.recordEntries(rows, runId));
   let pool: TransferPool | undefined;
+  const connections = request.connections ?? defaultConnections();
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
     await applyDirAttrs(destination.pathOf(dir), attrs);
@@ -115,11 +116,12 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     transfers: () =>
       (pool ??= new TransferPool(
         { spec, trust: session.trust, stallTimeoutMs: (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 },
-        request.connections ?? defaultConnections(),
+        connections,
       )),
     retry: { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries },
     signal: request.signal,
     append: request.append ?? false,
+    connections,
     completion,
     tally,
     notice: (path, message) => sink.emit({ type: 'notice', path, message }),

@@ -61,7 +61,7 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
 function trustedBlocks(task: BlockTask): BlockRange[] {
   const recorded = new Set(task.recorded.map((b) => b.index));
   const ranges: BlockRange[] = [];
-  for (let index = 0; (index + 1) * task.blockSize <= task.trustedBytes; index++) {
+  for (let index = task.span.first; index < task.span.end && (index + 1) * task.blockSize <= task.trustedBytes; index++) {
     if (!recorded.has(index)) ranges.push(blockRange(task.file.size, index, task.blockSize));
   }
   return ranges;
@@ -71,7 +71,7 @@ function trustedBlocks(task: BlockTask): BlockRange[] {
 function blocksToFetch(task: BlockTask, hashOf: (range: BlockRange) => string): BlockRange[] {
   const recorded = new Map(task.recorded.map((b) => [b.index, b.hash]));
   const ranges: BlockRange[] = [];
-  for (let index = 0; index < blockCount(task.file.size, task.blockSize); index++) {
+  for (let index = task.span.first; index < Math.min(task.span.end, blockCount(task.file.size, task.blockSize)); index++) {
     if ((index + 1) * task.blockSize <= task.trustedBytes) continue;
     const range = blockRange(task.file.size, index, task.blockSize);
     const hash = recorded.get(index);

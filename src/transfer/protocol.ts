@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { BlockSpan } from '../core/blocks.js';
 import type { ProblemCode } from '../core/types.js';
 import type { ErrorKind } from '../errors/GsyncError.js';
 import type { Trust } from '../ssh/connect.js';
@@ -38,6 +39,8 @@ export interface BlockTask {
   readonly recorded: readonly BlockRecord[];
   /** --append: blocks wholly below this offset are already right in the partial (a copy of the old file): hashed and recorded, not fetched. */
   readonly trustedBytes: number;
+  /** The blocks this task is for: other workers may be filling the rest of the same partial. */
+  readonly span: BlockSpan;
   readonly progress: MessagePort;
 }
 

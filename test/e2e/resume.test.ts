@@ -4,7 +4,7 @@ import { appendFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BLOCK_SIZE } from '../../src/core/blocks.js';
+import { BLOCK_SIZE, splitBlocks } from '../../src/core/blocks.js';
 import { startProxy, type TcpProxy } from '../support/proxy.js';
 import { killGroup } from '../support/runProcess.js';
 import { runGsync, spawnGsync } from '../support/runGsync.js';
@@ -166,6 +166,30 @@ describe('block-level resume', () => {
     expect(received).toBeGreaterThanOrEqual(SIZE);
     expect(await readTree(local)).toStrictEqual(await readTree(remote));
     expect(await readdir(join(local, '.gsync', 'partial'))).toStrictEqual([]);
+  });
+});
+
+describe('one file over several connections', () => {
+  it('cuts a big file into parts for three workers, and after a kill the next run completes it', async () => {
+    const remote = await bigRemote();
+    const local = join(await tempDir(), 'out');
+    const connectionsBefore = proxy.connections;
+    const before = proxy.bytesDown;
+    const child = spawnGsync(['pull', '--connections', '3', `via-proxy:${remote}`, local], { env: sshd.env });
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await proxy.waitForBytesDown(before + 96 * MiB);
+    killGroup(child);
+    await exited;
+    // The main connection and three workers, all carrying blocks of the one file.
+    expect(proxy.connections - connectionsBefore).toBe(4);
+    const { blocks } = recorded(local);
+    const spans = splitBlocks(SIZE / BLOCK_SIZE, 3);
+    const parts = new Set(blocks.map((index) => spans.findIndex((span) => index >= span.first && index < span.end)));
+    expect([...parts].sort()).toStrictEqual([0, 1, 2]);
+    const result = await runGsync(['pull', '--connections', '3', `via-proxy:${remote}`, local], { env: sshd.env, timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readTree(local)).toStrictEqual(await readTree(remote));
   });
 });
 
