@@ -156,6 +156,8 @@ export class StateStore {
 
   /** Every partial with how many blocks are done, for `gsync status` and the sweeps. */
   partials(): Array<{ path: string; name: string; size: number; blockSize: number; blocksDone: number; runId: number }> {
+    // A state file from before partials existed, opened read-only by `gsync status`, has no such table.
+    if (!this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'partials'").get()) return [];
     return this.db
       .prepare(
         `SELECT p.path, p.name, p.size, p.block_size AS blockSize, p.run_id AS runId,

@@ -28,7 +28,11 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
   const fd = openSync(file.partialPath, constants.O_RDWR | constants.O_CREAT, 0o600);
   const reporter = new GroupReporter(fd, task);
   try {
-    const hashOf = (range: BlockRange): string => hashRange(xx, fd, range.start, range.length, scratch);
+    const hashOf = (range: BlockRange): string => {
+      // Re-hashing a large partial takes a while with no network traffic: it is not a stall.
+      onData();
+      return hashRange(xx, fd, range.start, range.length, scratch);
+    };
     for (const range of trustedBlocks(task)) reporter.done({ index: range.index, hash: hashOf(range) }, range.length);
     const missing = blocksToFetch(task, hashOf);
     const byIndex = new Map(missing.map((range) => [range.index, range]));

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BLOCK_SIZE } from '../../src/core/blocks.js';
+import { StateStore } from '../../src/state/store.js';
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gsync-state-'));
+  file = join(dir, 'state.db');
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('StateStore: partials and their blocks', () => {
+  it('keeps a partial with its remote size and mtime and the blocks recorded, and forgets both together', () => {
+    const store = StateStore.open(file);
+    store.beginPartial({ path: 'ckpt/a.bin', name: 'b-1', size: 10 * BLOCK_SIZE, mtime: 7, blockSize: BLOCK_SIZE }, 1);
+    store.recordBlocks('ckpt/a.bin', [
+      { index: 0, hash: '00000000000000aa' },
+      { index: 3, hash: '00000000000000bb' },
+    ]);
+    store.recordBlocks('ckpt/a.bin', [{ index: 3, hash: '00000000000000cc' }]);
+    expect(store.partialFor('ckpt/a.bin')).toStrictEqual({
+      path: 'ckpt/a.bin',
+      name: 'b-1',
+      size: 10 * BLOCK_SIZE,
+      mtime: 7,
+      blockSize: BLOCK_SIZE,
+      blocks: new Map([
+        [0, '00000000000000aa'],
+        [3, '00000000000000cc'],
+      ]),
+    });
+    expect(store.partials()).toStrictEqual([{ path: 'ckpt/a.bin', name: 'b-1', size: 10 * BLOCK_SIZE, blockSize: BLOCK_SIZE, blocksDone: 2, runId: 1 }]);
+    store.touchPartial('ckpt/a.bin', 2);
+    expect(store.partials()[0]?.runId).toBe(2);
+
+    // Beginning again forgets the old blocks.
+    store.beginPartial({ path: 'ckpt/a.bin', name: 'b-2', size: 5, mtime: 8, blockSize: BLOCK_SIZE }, 3);
+    expect(store.partialFor('ckpt/a.bin')?.blocks.size).toBe(0);
+    store.dropPartial('ckpt/a.bin');
+    expect(store.partialFor('ckpt/a.bin')).toBeUndefined();
+    expect(store.partials()).toStrictEqual([]);
+    store.close();
+  });
+
+  it('a state file from before partials existed reads as having none', () => {
+    StateStore.open(file).close();
+    const db = new Database(file);
+    db.exec('DROP TABLE blocks; DROP TABLE partials; PRAGMA user_version = 1;');
+    db.close();
+    const readOnly = StateStore.open(file, { readonly: true });
+    expect(readOnly.partials()).toStrictEqual([]);
+    readOnly.close();
+  });
+});
