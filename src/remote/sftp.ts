@@ -33,26 +33,45 @@ export function kindOf(mode: number): EntryKind {
   }
 }
 
-export const stat = (sftp: SFTPWrapper, path: string): Promise<Attributes> =>
-  new Promise((resolve, reject) => sftp.stat(path, (e, s) => (e ? reject(e) : resolve(s))));
+/**
+ * One SFTP request as a promise that also fails when the channel ends first. ssh2 fails the
+ * requests pending when its channel closes, but keeps, and never answers, any made after (its
+ * own readdir makes several in a row): without this, a dropped link could leave a listing
+ * waiting forever.
+ */
+function request<T>(sftp: SFTPWrapper, start: (done: (error: Error | null | undefined, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const channel = sftp as SFTPWrapper & { readable?: boolean };
+    if (channel.readable === false) {
+      reject(new Error('the SFTP channel is closed'));
+      return;
+    }
+    const ended = (): void => reject(new Error('the SFTP channel closed'));
+    channel.setMaxListeners(0);
+    channel.once('end', ended);
+    channel.once('close', ended);
+    start((error, value) => {
+      channel.off('end', ended);
+      channel.off('close', ended);
+      if (error) reject(error);
+      else resolve(value);
+    });
+  });
+}
 
-export const readdir = (sftp: SFTPWrapper, path: string): Promise<FileEntryWithStats[]> =>
-  new Promise((resolve, reject) => sftp.readdir(path, (e, list) => (e ? reject(e) : resolve(list))));
+export const stat = (sftp: SFTPWrapper, path: string): Promise<Attributes> => request(sftp, (done) => sftp.stat(path, done));
 
-export const readlink = (sftp: SFTPWrapper, path: string): Promise<string> =>
-  new Promise((resolve, reject) => sftp.readlink(path, (e, target) => (e ? reject(e) : resolve(target))));
+export const readdir = (sftp: SFTPWrapper, path: string): Promise<FileEntryWithStats[]> => request(sftp, (done) => sftp.readdir(path, done));
 
-export const openRead = (sftp: SFTPWrapper, path: string): Promise<Buffer> =>
-  new Promise((resolve, reject) => sftp.open(path, 'r', (e, handle) => (e ? reject(e) : resolve(handle))));
+export const readlink = (sftp: SFTPWrapper, path: string): Promise<string> => request(sftp, (done) => sftp.readlink(path, done));
 
-export const fstat = (sftp: SFTPWrapper, handle: Buffer): Promise<Attributes> =>
-  new Promise((resolve, reject) => sftp.fstat(handle, (e, s) => (e ? reject(e) : resolve(s))));
+export const openRead = (sftp: SFTPWrapper, path: string): Promise<Buffer> => request(sftp, (done) => sftp.open(path, 'r', done));
+
+export const fstat = (sftp: SFTPWrapper, handle: Buffer): Promise<Attributes> => request(sftp, (done) => sftp.fstat(handle, done));
 
 export const closeHandle = (sftp: SFTPWrapper, handle: Buffer): Promise<void> =>
-  new Promise((resolve) => sftp.close(handle, () => resolve()));
+  request<void>(sftp, (done) => sftp.close(handle, () => done(undefined, undefined))).catch(() => undefined);
 
 /** One READ; resolves with the bytes read, 0 at end of file. */
 export const read = (sftp: SFTPWrapper, handle: Buffer, buffer: Buffer, length: number, position: number): Promise<number> =>
-  new Promise((resolve, reject) =>
-    sftp.read(handle, buffer, 0, length, position, (e, bytesRead) => (e ? reject(e) : resolve(bytesRead))),
-  );
+  request(sftp, (done) => sftp.read(handle, buffer, 0, length, position, (error, bytesRead) => done(error, bytesRead)));
