@@ -1,5 +1,4 @@
 import { chmod, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
-import type { SFTPWrapper } from 'ssh2';
 import { BLOCKED_FROM } from '../core/blocks.js';
 import { localModeOf } from '../core/modes.js';
 import type { RetryPolicy } from '../core/retry.js';
@@ -10,19 +9,20 @@ import type { Committer } from '../local/atomic.js';
 import type { Destination } from '../local/paths.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
 import { listLocalDir } from '../local/scan.js';
-import { listRemoteDir, remotePathOf } from '../remote/scan.js';
+import { remotePathOf } from '../remote/scan.js';
 import type { StateStore } from '../state/store.js';
 import { batchFiles } from '../transfer/batch.js';
 import type { TransferPool } from '../transfer/pool.js';
 import type { FileResult, FileTask } from '../transfer/protocol.js';
 import { pullBigFile } from './bigFile.js';
 import type { DirCompletion } from './dirCompletion.js';
+import type { Lister } from './lister.js';
 import { retrying } from './retrying.js';
 import type { Tally } from './tally.js';
 
 /** Everything one directory's pull needs; shared by all directories of a run. */
 export interface PullContext {
-  readonly sftp: SFTPWrapper;
+  readonly lister: Lister;
   /** The server-side path the relative paths hang from. */
   readonly remoteRoot: string;
   /** Single-file pull: the root listing is just this entry, and the root itself is not ours. */
@@ -106,7 +106,7 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<DirInput> {
   const single = dir === '' ? ctx.only : undefined;
   const [local, listing] = await Promise.all([
     listLocal(ctx, dir),
-    single ? { entries: [single], problems: [] } : listRemoteDir(ctx.sftp, ctx.remoteRoot, dir),
+    single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message) => ctx.notice(dir, message)),
   ]);
   if (single) return { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, append: ctx.append };
   for (const problem of listing.problems) ctx.tally.problem(problem);

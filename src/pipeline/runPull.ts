@@ -18,6 +18,7 @@ import { TransferPool, defaultConnections } from '../transfer/pool.js';
 import { prepareDestination, sweepPartials, sweepStalePartials } from './destination.js';
 import { DirCompletion } from './dirCompletion.js';
 import type { EventSink } from './events.js';
+import { Lister } from './lister.js';
 import { applyDirAttrs, pullDir, type PullContext } from './pullDir.js';
 import { resolveRemoteRoot, type RemoteRoot } from './remoteRoot.js';
 import { Tally } from './tally.js';
@@ -99,13 +100,15 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const committer = new Committer(destination, (rows) => store.recordEntries(rows, runId));
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
+  const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
+  const lister = new Lister(session, spec, retry, request.signal);
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
     await applyDirAttrs(destination.pathOf(dir), attrs);
     if (dir !== '') store.recordEntries([{ path: dir, kind: 'dir', size: 0, mtime: attrs.mtime, mode: attrs.mode, linkTarget: null }], runId);
   });
   const ctx: PullContext = {
-    sftp: session.sftp,
+    lister,
     remoteRoot: root.kind === 'dir' ? root.path : root.dir,
     only: root.kind === 'file' ? root.entry : undefined,
     rootAttrs: root.kind === 'dir' ? { mtime: root.mtime, mode: root.mode } : undefined,
@@ -118,7 +121,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
         { spec, trust: session.trust, stallTimeoutMs: (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 },
         connections,
       )),
-    retry: { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries },
+    retry,
     signal: request.signal,
     append: request.append ?? false,
     connections,
@@ -153,6 +156,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     signal?.removeEventListener('abort', onAbort);
     await committer.flush().catch((error: unknown) => (fatal ??= classify(error)));
     await pool?.close();
+    // A connection the lister opened again is closed here; the first one by runPull.
+    lister.close();
   }
 
   const interrupted = signal?.aborted ?? false;

@@ -31,16 +31,15 @@ hangUp.onmessage = (event): void => {
     .then(() => hangUp.postMessage('hung-up' satisfies HangUpMessage));
 };
 
-/** This worker's own connection (an ssh2 client cannot cross threads), opened on first use. */
-function connection(): Promise<Session> {
-  if (!session) {
-    const opening = openSession(init.spec, { trust: init.trust });
-    session = opening;
-    opening.then(
-      (s) => s.onClose(() => (session = undefined)),
-      () => (session = undefined),
-    );
-  }
+/**
+ * This worker's own connection (an ssh2 client cannot cross threads), opened on first use and
+ * again after it died: a dead client's SFTP requests would never be answered.
+ */
+async function connection(): Promise<Session> {
+  const open = await session?.catch(() => undefined);
+  if (open && open.closeReason() === undefined) return open;
+  session = openSession(init.spec, { trust: init.trust });
+  session.catch(() => (session = undefined));
   return session;
 }
 

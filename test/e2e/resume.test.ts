@@ -10,7 +10,7 @@ import { killGroup } from '../support/runProcess.js';
 import { runGsync, spawnGsync } from '../support/runGsync.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 import { makeTempDir, removeTempDir } from '../support/tmp.js';
-import { file, pseudoRandomBytes, readTree, writeTree } from '../support/trees.js';
+import { dir, file, pseudoRandomBytes, readTree, writeTree } from '../support/trees.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 256 * MiB;
@@ -206,6 +206,18 @@ describe('within one run', () => {
     expect(retries.length, result.stderr).toBeGreaterThanOrEqual(3);
     // The main connection, the worker's first, and one more per drop.
     expect(proxy.connections - connectionsBefore).toBeGreaterThanOrEqual(2 + retries.length);
+  });
+
+  it('opens the listing connection again when it drops, and lists on', async () => {
+    const root = join(sshd.dataDir, `many${trees++}`);
+    const spec = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`d${i}`, dir({ 'x.txt': file(`file ${i}\n`) })]));
+    await writeTree(root, spec, { owner: sshd.user });
+    const local = join(await tempDir(), 'out');
+    proxy.setMode({ kind: 'drop-after', bytes: 16 * 1024 });
+    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${root}`, local], { env: sshd.env, timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/listing again in/);
+    expect(await readTree(local)).toStrictEqual(await readTree(root));
   });
 
   it('a stalled link is noticed within --timeout + 5 s and, retries spent, ends with exit 30', async () => {
