@@ -115,18 +115,24 @@ async function authorisedKey(sshd: Sshd, dir: string, name: string, passphrase?:
   return path;
 }
 
+/** Two jump hosts and a client whose `gpu` reaches the target through both. */
+async function twoHops(knownHosts: (jump1: Sshd, jump2: Sshd) => string): Promise<{ jump1: Sshd; jump2: Sshd; setup: Awaited<ReturnType<typeof client>> }> {
+  const [jump1, jump2] = await Promise.all([extraSshd(), extraSshd()]);
+  const setup = await client(
+    (kh) => [
+      hostBlock('jump1', jump1, { UserKnownHostsFile: kh }),
+      hostBlock('jump2', jump2, { UserKnownHostsFile: kh }),
+      hostBlock('gpu', target, { UserKnownHostsFile: kh, ProxyJump: 'jump1,jump2' }),
+    ],
+    knownHosts(jump1, jump2),
+  );
+  return { jump1, jump2, setup };
+}
+
 describe('routes: ProxyJump and ProxyCommand', () => {
   it('pulls through ProxyJump over two hops, every worker connection through both', async () => {
-    const [jump1, jump2] = await Promise.all([extraSshd(), extraSshd()]);
+    const { jump1, jump2, setup } = await twoHops((j1, j2) => knownHostsLine(j1) + knownHostsLine(j2) + knownHostsLine(target));
     const remote = await remoteTree();
-    const setup = await client(
-      (kh) => [
-        hostBlock('jump1', jump1, { UserKnownHostsFile: kh }),
-        hostBlock('jump2', jump2, { UserKnownHostsFile: kh }),
-        hostBlock('gpu', target, { UserKnownHostsFile: kh, ProxyJump: 'jump1,jump2' }),
-      ],
-      knownHostsLine(jump1) + knownHostsLine(jump2) + knownHostsLine(target),
-    );
     const local = join(setup.dir, 'out');
     const result = await pull(setup.config, `gpu:${remote}`, local, setup.env);
     expect(result.code, result.stderr).toBe(0);
@@ -137,17 +143,9 @@ describe('routes: ProxyJump and ProxyCommand', () => {
   });
 
   it("verifies each hop's host key: a wrong key for the second hop stops the run with exit 5", async () => {
-    const [jump1, jump2] = await Promise.all([extraSshd(), extraSshd()]);
+    // jump2 filed under jump1's key: a changed key.
+    const { jump2, setup } = await twoHops((j1, j2) => knownHostsLine(j1) + `[127.0.0.1]:${j2.port} ${j1.hostKeyLine}\n` + knownHostsLine(target));
     const remote = await remoteTree();
-    const setup = await client(
-      (kh) => [
-        hostBlock('jump1', jump1, { UserKnownHostsFile: kh }),
-        hostBlock('jump2', jump2, { UserKnownHostsFile: kh }),
-        hostBlock('gpu', target, { UserKnownHostsFile: kh, ProxyJump: 'jump1,jump2' }),
-      ],
-      // jump2 filed under jump1's key: a changed key.
-      knownHostsLine(jump1) + `[127.0.0.1]:${jump2.port} ${jump1.hostKeyLine}\n` + knownHostsLine(target),
-    );
     const result = await pull(setup.config, `gpu:${remote}`, join(setup.dir, 'out'), setup.env);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain(`host key of [127.0.0.1]:${jump2.port} changed`);
