@@ -149,9 +149,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
       signal,
     );
   } catch (error) {
-    // A request failed because the link died: the link's reason (e.g. keepalives unanswered) says more.
-    const linkLost = error instanceof GsyncError ? undefined : input.session.closeReason();
-    fatal = signal?.aborted ? undefined : linkLost ? await linkLost : classify(error);
+    fatal = signal?.aborted ? undefined : classify(error);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await committer.flush().catch((error: unknown) => (fatal ??= classify(error)));

@@ -25,8 +25,6 @@ export interface Session {
   readonly sftp: SFTPWrapper;
   readonly trust: Trust;
   close(): void;
-  /** Fires once if the connection dies after it was established. */
-  onClose(listener: (error: GsyncError) => void): void;
   /** Once the connection died (not closed by us): why. Undefined while it is up. */
   closeReason(): Promise<GsyncError> | undefined;
 }
@@ -218,15 +216,10 @@ function algorithmsOf(spec: ConnectSpec): ssh2.Algorithms {
 function sessionOf(link: Link, sftp: SFTPWrapper, spec: ConnectSpec, trust: Trust): Session {
   let closedByUs = false;
   let reason: Promise<GsyncError> | undefined;
-  const listeners: Array<(error: GsyncError) => void> = [];
   // ssh2 emits 'close' before it fails the requests still pending, so the reason is known
   // (if not yet worked out) by the time anyone catches one of those failures.
   link.client.once('close', () => {
-    if (closedByUs) return;
-    reason = link.lastError().then((lastError) => lostError(spec, lastError));
-    void reason.then((error) => {
-      for (const listener of listeners) listener(error);
-    });
+    if (!closedByUs) reason = link.lastError().then((lastError) => lostError(spec, lastError));
   });
   return {
     sftp,
@@ -235,7 +228,6 @@ function sessionOf(link: Link, sftp: SFTPWrapper, spec: ConnectSpec, trust: Trus
       closedByUs = true;
       link.close();
     },
-    onClose: (listener) => listeners.push(listener),
     closeReason: () => reason,
   };
 }

@@ -2,6 +2,7 @@ import { GsyncError } from '../errors/GsyncError.js';
 import { appendKnownHost, fingerprint, keyTypeOf, knownHostsName, knownKeyTypes, readKnownHosts, verifyHostKey } from './knownHosts.js';
 import type { Prompter } from './prompt.js';
 import type { ConnectSpec } from './spec.js';
+import { ssh2Algorithms } from './ssh2Algorithms.js';
 
 /** The name a host's key is filed under: HostKeyAlias, or `host` / `[host]:port`. */
 export function hostKeyName(spec: ConnectSpec): string {
@@ -71,24 +72,13 @@ async function userAccepts(name: string, key: Buffer, prompter: Prompter | undef
   return answer.trim().toLowerCase() === 'yes' || answer.trim() === print;
 }
 
-/** ssh2's host key algorithms, in gsync's default preference. */
-const hostKeyAlgorithms = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-];
-
 /**
  * Ask for a key type known_hosts already has, as OpenSSH does, so a known host never looks
  * unknown or changed (ssh2 alone always asks for ed25519 first). A configured
  * HostKeyAlgorithms list (already narrowed to what ssh2 supports) replaces the default order.
  */
 export function preferredHostKeyAlgorithms(spec: ConnectSpec): string[] {
-  const allowed = spec.hostKeyAlgorithms && spec.hostKeyAlgorithms.length > 0 ? [...spec.hostKeyAlgorithms] : hostKeyAlgorithms;
+  const allowed = spec.hostKeyAlgorithms && spec.hostKeyAlgorithms.length > 0 ? spec.hostKeyAlgorithms : ssh2Algorithms().defaultHostKeyAlgorithms;
   const known = knownKeyTypes(readKnownHosts([...spec.knownHostsFiles, ...spec.globalKnownHostsFiles]), hostKeyName(spec)).flatMap((type) =>
     type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type],
   );

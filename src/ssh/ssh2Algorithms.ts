@@ -9,6 +9,8 @@ export interface Ssh2Algorithms {
   readonly ciphers: readonly string[];
   readonly kexAlgorithms: readonly string[];
   readonly hostKeyAlgorithms: readonly string[];
+  /** The host key algorithms ssh2 offers when not told otherwise, in its order. */
+  readonly defaultHostKeyAlgorithms: readonly string[];
 }
 
 let loaded: Ssh2Algorithms | undefined;
@@ -24,6 +26,7 @@ export function ssh2Algorithms(): Ssh2Algorithms {
       ciphers: namesOf(constants, 'SUPPORTED_CIPHER'),
       kexAlgorithms: namesOf(constants, 'SUPPORTED_KEX'),
       hostKeyAlgorithms: namesOf(constants, 'SUPPORTED_SERVER_HOST_KEY'),
+      defaultHostKeyAlgorithms: namesOf(constants, 'DEFAULT_SERVER_HOST_KEY'),
     };
   }
   return loaded;
