@@ -64,3 +64,28 @@ export function noSftp(spec: ConnectSpec, detail: string): GsyncError {
       'or ask its admin to enable Subsystem sftp in sshd_config',
   });
 }
+
+/** Why the TCP connection could not be made, as the user can act on it. */
+export function socketError(spec: ConnectSpec, error: NodeJS.ErrnoException): GsyncError {
+  const where = `${spec.host}:${spec.port}`;
+  switch (error.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      if (!spec.aliasKnown) {
+        return new GsyncError('usage', `unknown host alias '${spec.alias}': no Host entry for it in ~/.ssh/config and no such host`, {
+          hint: 'add a Host block for it to ~/.ssh/config, or check the spelling',
+          cause: error,
+        });
+      }
+      return new GsyncError('network', `cannot resolve ${spec.host} (for ${spec.alias})`, { hint: 'check HostName for this Host and your DNS', cause: error });
+    case 'ECONNREFUSED':
+      return new GsyncError('network', `connection refused by ${where} (${spec.alias})`, { hint: 'is sshd running there, and is the Port right?', cause: error });
+    case 'ETIMEDOUT':
+      return new GsyncError('timeout', `connecting to ${where} (${spec.alias}) timed out`, { hint: 'check that the host is up and reachable', cause: error });
+    default:
+      return new GsyncError('network', `cannot connect to ${where} (${spec.alias}): ${error.code ?? error.message}`, {
+        hint: 'check the network path to the host',
+        cause: error,
+      });
+  }
+}

@@ -3,6 +3,7 @@ import { connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
 import { printable } from '../core/printable.js';
 import { GsyncError } from '../errors/GsyncError.js';
+import { socketError } from './connectErrors.js';
 import type { ConnectSpec } from './spec.js';
 
 /** The byte stream an SSH handshake runs over, whatever made it. */
@@ -127,28 +128,4 @@ class ChildStream extends Duplex {
 function lastLines(text: string): string {
   // Escaped where it is printed (cli/failure.ts); bounded here.
   return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-3).join(' / ').slice(-400);
-}
-
-function socketError(spec: ConnectSpec, error: NodeJS.ErrnoException): GsyncError {
-  const where = `${spec.host}:${spec.port}`;
-  switch (error.code) {
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      if (!spec.aliasKnown) {
-        return new GsyncError('usage', `unknown host alias '${spec.alias}': no Host entry for it in ~/.ssh/config and no such host`, {
-          hint: 'add a Host block for it to ~/.ssh/config, or check the spelling',
-          cause: error,
-        });
-      }
-      return new GsyncError('network', `cannot resolve ${spec.host} (for ${spec.alias})`, { hint: 'check HostName for this Host and your DNS', cause: error });
-    case 'ECONNREFUSED':
-      return new GsyncError('network', `connection refused by ${where} (${spec.alias})`, { hint: 'is sshd running there, and is the Port right?', cause: error });
-    case 'ETIMEDOUT':
-      return new GsyncError('timeout', `connecting to ${where} (${spec.alias}) timed out`, { hint: 'check that the host is up and reachable', cause: error });
-    default:
-      return new GsyncError('network', `cannot connect to ${where} (${spec.alias}): ${error.code ?? error.message}`, {
-        hint: 'check the network path to the host',
-        cause: error,
-      });
-  }
 }
