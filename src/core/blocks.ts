@@ -45,11 +45,21 @@ export function canResume(partial: PartialRecord, remote: { readonly size: numbe
   return partial.size === remote.size && partial.mtime === remote.mtime && partial.blockSize === BLOCK_SIZE;
 }
 
+/** How much of a partial is recorded done (the last block may be short). */
+export interface PartialProgress {
+  readonly size: number;
+  readonly blockSize: number;
+  readonly blocksDone: number;
+}
+
+export function bytesDone(partial: PartialProgress): number {
+  return Math.min(partial.size, partial.blocksDone * partial.blockSize);
+}
+
 /** Share of the file's bytes recorded done, 0–100, for `gsync status`. */
-export function percentDone(partial: Pick<PartialRecord, 'size' | 'blockSize'> & { readonly blocksDone: number }): number {
+export function percentDone(partial: PartialProgress): number {
   if (partial.size === 0) return 100;
-  const bytes = Math.min(partial.size, partial.blocksDone * partial.blockSize);
-  return Math.floor((bytes / partial.size) * 100);
+  return Math.floor((bytesDone(partial) / partial.size) * 100);
 }
 
 /** Block indices [first, end) of one file handed to one worker. */

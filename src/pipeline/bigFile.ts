@@ -6,8 +6,8 @@ import { MessageChannel } from 'node:worker_threads';
 import { BLOCK_SIZE, blockCount, canResume, splitBlocks, type BlockSpan } from '../core/blocks.js';
 import type { ManifestRow, RemoteEntry } from '../core/types.js';
 import type { BlocksDone, BlockTask, FileResult, FileTask, TaskResult } from '../transfer/protocol.js';
-import type { PullContext } from './pullDir.js';
-import { retrying } from './retrying.js';
+import { placeFetched, type PullContext } from './pullDir.js';
+import { retrying, taskFailure } from './retrying.js';
 
 /** A file to pull in blocks; with `appendFrom`, the local copy holds its first bytes already. */
 export interface BigFile {
@@ -34,33 +34,27 @@ export async function pullBigFile(ctx: PullContext, big: BigFile): Promise<void>
     splitBlocks(blockCount(entry.size), ctx.connections).map((part) => pullPart(ctx, file, part, trustedBytes)),
   );
   const failed = parts.find((p) => p?.kind !== 'fetched');
-  if (failed !== undefined || parts.length === 0) {
+  if (failed !== undefined) {
     ctx.store.dropPartial(path);
     await rm(partialPath, { force: true });
     if (failed?.kind === 'failed') ctx.tally.problem({ path, stage: 'transfer', code: failed.code, message: failed.message });
     return;
   }
   const bytes = parts.reduce((sum, p) => sum + (p?.kind === 'fetched' ? p.bytes : 0), 0);
-  const problem = await ctx.committer.commit({ partialPath, row });
+  // Forgotten once the commit group is through: a kill before that leaves a record the end-of-run sweep drops.
+  await placeFetched(ctx, partialPath, row, bytes);
   ctx.store.dropPartial(path);
-  if (problem) {
-    ctx.tally.problem(problem);
-    return;
-  }
-  ctx.tally.filesTransferred++;
-  ctx.tally.bytesTransferred += bytes;
-  ctx.fileDone(path, bytes);
 }
 
 /** One part of a file, retried on its own while the link drops or stalls. */
 async function pullPart(ctx: PullContext, file: FileTask, part: BlockSpan, trustedBytes: number): Promise<FileResult | undefined> {
   let fetched: FileResult | undefined;
-  await retrying(ctx, file.path, async () => {
+  await retrying(ctx, 'trying again', (message) => ctx.notice(file.path, message), async () => {
     // Each attempt starts from what the state file holds now: blocks recorded by the last one count.
     const recorded = inSpan(ctx.store.partialFor(file.path)?.blocks, part);
     const result = await runBlockTask(ctx, file, recorded, trustedBytes, part);
     fetched = result.files[0];
-    return { result, progressed: inSpan(ctx.store.partialFor(file.path)?.blocks, part).size > recorded.size };
+    return { failure: taskFailure(result), progressed: inSpan(ctx.store.partialFor(file.path)?.blocks, part).size > recorded.size };
   });
   return fetched;
 }

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffMs, isTransient, type RetryPolicy } from '../core/retry.js';
+import type { RetryPolicy } from '../core/retry.js';
 import { classify } from '../errors/classify.js';
 import { listRemoteDir, type RemoteListing } from '../remote/scan.js';
 import { openSession, type Session } from '../ssh/connect.js';
 import type { ConnectSpec } from '../ssh/spec.js';
+import { retrying } from './retrying.js';
 
 /**
  * The main connection, used for listing directories: when the link drops, it is opened again
@@ -27,19 +27,18 @@ export class Lister {
   }
 
   async list(root: string, dir: string, notice: (message: string) => void): Promise<RemoteListing> {
-    for (let failures = 0; ; ) {
+    let listing: RemoteListing | undefined;
+    await retrying({ retry: this.#retry, signal: this.#signal }, 'listing again', notice, async () => {
       try {
-        return await listRemoteDir((await this.#current()).sftp, root, dir);
+        listing = await listRemoteDir((await this.#current()).sftp, root, dir);
+        return { failure: undefined, progressed: true };
       } catch (error) {
+        // A request failed because the link died: the link's reason says more than the request's.
         const reason = this.#session.closeReason();
-        const failure = reason ? await reason : classify(error);
-        failures++;
-        if (!isTransient(failure.kind) || failures > this.#retry.retries || this.#signal?.aborted) throw failure;
-        const wait = backoffMs(failures - 1, this.#retry, Math.random());
-        notice(`${failure.message}; listing again in ${(wait / 1000).toFixed(1)} s (${failures} of ${this.#retry.retries})`);
-        await sleep(wait, undefined, this.#signal ? { signal: this.#signal } : {});
+        return { failure: reason ? await reason : classify(error), progressed: false };
       }
-    }
+    });
+    return listing as RemoteListing;
   }
 
   close(): void {

@@ -17,7 +17,7 @@ import type { FileResult, FileTask } from '../transfer/protocol.js';
 import { pullBigFile } from './bigFile.js';
 import type { DirCompletion } from './dirCompletion.js';
 import type { Lister } from './lister.js';
-import { retrying } from './retrying.js';
+import { retrying, taskFailure } from './retrying.js';
 import type { Tally } from './tally.js';
 
 /** Everything one directory's pull needs; shared by all directories of a run. */
@@ -172,13 +172,13 @@ function fetchSmall(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { t
   }
   return batchFiles([...pending.values()].map((p) => p.task)).map(async (batch) => {
     let left = batch;
-    await retrying(ctx, left[0]?.path ?? '', async () => {
+    await retrying(ctx, 'trying again', (message) => ctx.notice(left[0]?.path ?? '', message), async () => {
       const result = await ctx.transfers().run({ kind: 'fetch', files: left });
       await Promise.all(result.files.map((file) => settle(ctx, file, pending.get(file.path))));
       // A retry sends only the files this attempt did not finish.
       const finished = new Set(result.files.map((f) => f.path));
       left = left.filter((task) => !finished.has(task.path));
-      return { result, progressed: finished.size > 0 };
+      return { failure: taskFailure(result), progressed: finished.size > 0 };
     });
   });
 }
@@ -192,14 +192,19 @@ async function settle(ctx: PullContext, file: FileResult, sent: { task: FileTask
     ctx.tally.problem({ path: file.path, stage: 'transfer', code: file.code, message: file.message });
     return;
   }
-  const problem: Problem | undefined = await ctx.committer.commit({ partialPath, row: rowOf(file.path, sent.entry) });
+  await placeFetched(ctx, partialPath, rowOf(file.path, sent.entry), file.bytes);
+}
+
+/** A complete partial: renamed into place in the next commit group, and counted, or its problem reported. */
+export async function placeFetched(ctx: PullContext, partialPath: string, row: ManifestRow, bytes: number): Promise<void> {
+  const problem: Problem | undefined = await ctx.committer.commit({ partialPath, row });
   if (problem) {
     ctx.tally.problem(problem);
     return;
   }
   ctx.tally.filesTransferred++;
-  ctx.tally.bytesTransferred += file.bytes;
-  ctx.fileDone(file.path, file.bytes);
+  ctx.tally.bytesTransferred += bytes;
+  ctx.fileDone(row.path, bytes);
 }
 
 function rowOf(path: string, entry: RemoteEntry): ManifestRow {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { percentDone } from '../core/blocks.js';
+import { bytesDone, percentDone } from '../core/blocks.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
 import { StateStore, type RunRecord } from '../state/store.js';
@@ -31,7 +31,7 @@ export function readStatus(localDir: string, limit: number): Status {
     const partials = store.partials().map((p) => ({
       path: p.path,
       size: p.size,
-      bytesDone: Math.min(p.size, p.blocksDone * p.blockSize),
+      bytesDone: bytesDone(p),
       percent: percentDone(p),
     }));
     return { runs: store.lastRuns(limit), partials };

@@ -1,31 +1,40 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffMs, isTransient } from '../core/retry.js';
+import { backoffMs, isTransient, type RetryPolicy } from '../core/retry.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import type { TaskResult } from '../transfer/protocol.js';
-import type { PullContext } from './pullDir.js';
 
-/** One attempt's outcome, and whether it moved anything forward (which resets the count). */
+/** One attempt's outcome: why it failed (nothing when it worked), and whether it moved anything forward (which resets the count). */
 export interface Attempt {
-  readonly result: TaskResult;
+  readonly failure: GsyncError | undefined;
   readonly progressed: boolean;
 }
 
+export interface RetryContext {
+  readonly retry: RetryPolicy;
+  readonly signal: AbortSignal | undefined;
+}
+
 /**
- * Runs a transfer again while it fails for a reason a new connection can cure (the link dropped
- * or stalled), waiting with backoff and jitter in between. `--retries` bounds the attempts in a
- * row that move nothing forward; then the last failure ends the run. Other failures end it at once.
+ * Runs an attempt again while it fails for a reason a new connection can cure (the link dropped
+ * or stalled), waiting with backoff and jitter in between and saying so through `notice`
+ * ("<why>; <again> in 0.4 s (1 of 5)"). `--retries` bounds the attempts in a row that move
+ * nothing forward; then the last failure is thrown. Other failures are thrown at once.
  */
-export async function retrying(ctx: PullContext, path: string, attempt: () => Promise<Attempt>): Promise<void> {
+export async function retrying(ctx: RetryContext, again: string, notice: (message: string) => void, attempt: () => Promise<Attempt>): Promise<void> {
   for (let failures = 0; ; ) {
-    const { result, progressed } = await attempt();
-    if (result.kind === 'done') return;
-    const { kind, message, hint } = result.error;
+    const { failure, progressed } = await attempt();
+    if (!failure) return;
     failures = progressed ? 1 : failures + 1;
-    if (!isTransient(kind) || failures > ctx.retry.retries || ctx.signal?.aborted) {
-      throw new GsyncError(kind, message, hint === undefined ? {} : { hint });
-    }
+    if (!isTransient(failure.kind) || failures > ctx.retry.retries || ctx.signal?.aborted) throw failure;
     const wait = backoffMs(failures - 1, ctx.retry, Math.random());
-    ctx.notice(path, `${message}; trying again in ${(wait / 1000).toFixed(1)} s (${failures} of ${ctx.retry.retries})`);
+    notice(`${failure.message}; ${again} in ${(wait / 1000).toFixed(1)} s (${failures} of ${ctx.retry.retries})`);
     await sleep(wait, undefined, ctx.signal ? { signal: ctx.signal } : {});
   }
+}
+
+/** A worker's answer as an attempt's failure: a fatal result becomes the error it describes. */
+export function taskFailure(result: TaskResult): GsyncError | undefined {
+  if (result.kind === 'done') return undefined;
+  const { kind, message, hint } = result.error;
+  return new GsyncError(kind, message, hint === undefined ? {} : { hint });
 }
