@@ -33,26 +33,41 @@ export function kindOf(mode: number): EntryKind {
   }
 }
 
+/** Per channel, the requests still waiting for an answer: failed together when the channel ends. */
+const waiting = new WeakMap<SFTPWrapper, Set<(error: Error) => void>>();
+
+function waitersOf(sftp: SFTPWrapper): Set<(error: Error) => void> {
+  let set = waiting.get(sftp);
+  if (!set) {
+    const pending = new Set<(error: Error) => void>();
+    const ended = (): void => {
+      for (const fail of pending) fail(new Error('the SFTP channel closed'));
+      pending.clear();
+    };
+    sftp.once('end', ended);
+    sftp.once('close', ended);
+    waiting.set(sftp, pending);
+    set = pending;
+  }
+  return set;
+}
+
 /**
  * One SFTP request as a promise that also fails when the channel ends first. ssh2 fails the
  * requests pending when its channel closes, but keeps, and never answers, any made after (its
  * own readdir makes several in a row): without this, a dropped link could leave a listing
- * waiting forever.
+ * waiting forever. One pair of listeners per channel, not per request: reads are the hot path.
  */
 function request<T>(sftp: SFTPWrapper, start: (done: (error: Error | null | undefined, value: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => {
-    const channel = sftp as SFTPWrapper & { readable?: boolean };
-    if (channel.readable === false) {
+    if ((sftp as SFTPWrapper & { readable?: boolean }).readable === false) {
       reject(new Error('the SFTP channel is closed'));
       return;
     }
-    const ended = (): void => reject(new Error('the SFTP channel closed'));
-    channel.setMaxListeners(0);
-    channel.once('end', ended);
-    channel.once('close', ended);
+    const waiters = waitersOf(sftp);
+    waiters.add(reject);
     start((error, value) => {
-      channel.off('end', ended);
-      channel.off('close', ended);
+      waiters.delete(reject);
       if (error) reject(error);
       else resolve(value);
     });
