@@ -1,5 +1,3 @@
-import type { ErrorKind } from '../errors/GsyncError.js';
-
 /** How a run rides out a link that drops or stalls: `retries` attempts in a row without progress, spaced by backoff. */
 export interface RetryPolicy {
   readonly retries: number;
@@ -8,11 +6,6 @@ export interface RetryPolicy {
 }
 
 export const defaultRetryPolicy: RetryPolicy = { retries: 5, baseMs: 500, capMs: 30_000 };
-
-/** Failures a new connection can cure: the link dropped or went silent. Anything else would fail again. */
-export function isTransient(kind: ErrorKind): boolean {
-  return kind === 'network' || kind === 'timeout';
-}
 
 /**
  * The wait before retry number `attempt` (0-based): exponential, capped, with "full jitter"

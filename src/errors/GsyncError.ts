@@ -41,12 +41,15 @@ const exitCodeOf: Record<ErrorKind, ExitCode> = {
 export class GsyncError extends Error {
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
+  /** The errno behind a local-io error (ENOSPC, EROFS…): kept when the error crosses from a worker thread. */
+  readonly errno: string | undefined;
 
-  constructor(kind: ErrorKind, message: string, options: { hint?: string; cause?: unknown } = {}) {
+  constructor(kind: ErrorKind, message: string, options: { hint?: string; cause?: unknown; errno?: string } = {}) {
     super(message, { cause: options.cause });
     this.name = 'GsyncError';
     this.kind = kind;
     this.hint = options.hint;
+    this.errno = options.errno;
   }
 
   get exitCode(): ExitCode {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffMs, isTransient, type RetryPolicy } from '../core/retry.js';
+import { backoffMs, type RetryPolicy } from '../core/retry.js';
+import { verdictOf } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import type { TaskResult } from '../transfer/protocol.js';
 
@@ -25,7 +26,7 @@ export async function retrying(ctx: RetryContext, again: string, notice: (messag
     const { failure, progressed } = await attempt();
     if (!failure) return;
     failures = progressed ? 1 : failures + 1;
-    if (!isTransient(failure.kind) || failures > ctx.retry.retries || ctx.signal?.aborted) throw failure;
+    if (verdictOf(failure).severity !== 'transient' || failures > ctx.retry.retries || ctx.signal?.aborted) throw failure;
     const wait = backoffMs(failures - 1, ctx.retry, Math.random());
     notice(`${failure.message}; ${again} in ${(wait / 1000).toFixed(1)} s (${failures} of ${ctx.retry.retries})`);
     await sleep(wait, undefined, ctx.signal ? { signal: ctx.signal } : {});
@@ -35,6 +36,6 @@ export async function retrying(ctx: RetryContext, again: string, notice: (messag
 /** A worker's answer as an attempt's failure: a fatal result becomes the error it describes. */
 export function taskFailure(result: TaskResult): GsyncError | undefined {
   if (result.kind === 'done') return undefined;
-  const { kind, message, hint } = result.error;
-  return new GsyncError(kind, message, hint === undefined ? {} : { hint });
+  const { kind, message, hint, errno } = result.error;
+  return new GsyncError(kind, message, { ...(hint === undefined ? {} : { hint }), ...(errno === undefined ? {} : { errno }) });
 }

@@ -1,23 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, defaultRetryPolicy, isTransient } from '../../src/core/retry.js';
-import type { ErrorKind } from '../../src/errors/GsyncError.js';
-
-describe('isTransient: which failures a new connection can cure', () => {
-  const table: Array<[ErrorKind, boolean]> = [
-    ['network', true],
-    ['timeout', true],
-    ['auth', false],
-    ['hostkey', false],
-    ['sftp', false],
-    ['proxy', false],
-    ['protocol', false],
-    ['local-io', false],
-    ['usage', false],
-    ['interrupted', false],
-    ['remote-path', false],
-  ];
-  it.each(table)('%s → %s', (kind, want) => expect(isTransient(kind)).toBe(want));
-});
+import { backoffMs, defaultRetryPolicy } from '../../src/core/retry.js';
 
 describe('backoffMs: exponential, capped, jittered', () => {
   const policy = { retries: 5, baseMs: 500, capMs: 4000 };
