@@ -10,7 +10,8 @@ export interface ExpectedFile {
 
 export type ReadOutcome =
   | { readonly status: 'complete'; readonly bytes: number }
-  | { readonly status: 'changed'; readonly bytes: number; readonly reason: string };
+  /** `now` is the file as it is after the read: what another attempt should expect. */
+  | { readonly status: 'changed'; readonly bytes: number; readonly reason: string; readonly now: ExpectedFile };
 
 export interface ReadLoopOptions {
   /** READ requests kept in flight; OpenSSH answers each with up to 255 KiB. */
@@ -76,11 +77,12 @@ export async function readRemoteFile(
     const probe = read(sftp, handle, Buffer.alloc(1), 1, expected.size);
     const lanes = Array.from({ length: Math.max(1, Math.min(inFlight, chunks.count)) }, lane);
     const [grown] = await Promise.all([probe, ...lanes]);
-    if (changed) return { status: 'changed', bytes, reason: changed };
-    if (grown > 0) return { status: 'changed', bytes, reason: `it grew past ${expected.size} bytes while being read` };
     const after = await fstat(sftp, handle);
-    if (after.size !== expected.size || after.mtime !== expected.mtime) {
-      return { status: 'changed', bytes, reason: 'its size or mtime changed while it was read' };
+    const now = { size: after.size, mtime: after.mtime };
+    if (changed) return { status: 'changed', bytes, reason: changed, now };
+    if (grown > 0) return { status: 'changed', bytes, reason: `it grew past ${expected.size} bytes while being read`, now };
+    if (now.size !== expected.size || now.mtime !== expected.mtime) {
+      return { status: 'changed', bytes, reason: 'its size or mtime changed while it was read', now };
     }
     return { status: 'complete', bytes };
   } finally {

@@ -1,8 +1,9 @@
 import type { SFTPWrapper } from 'ssh2';
+import { verdictOf } from '../errors/classify.js';
 import { joinRelative, unsafeNameReason } from '../core/names.js';
 import type { Problem, RemoteEntry } from '../core/types.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
-import { isSftpStatus, kindOf, readdir, readlink, sftpProblemCode } from './sftp.js';
+import { kindOf, readdir, readlink } from './sftp.js';
 
 /** One remote directory's entries, and the entries that could not be used. */
 export interface RemoteListing {
@@ -22,8 +23,9 @@ export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string
   try {
     raw = await readdir(sftp, remotePathOf(root, dir));
   } catch (error) {
-    if (!isSftpStatus(error)) throw error;
-    return { entries: [], problems: [{ path: dir, stage: 'scan', code: sftpProblemCode(error), message: `cannot list directory: ${error.message}` }] };
+    const problem = refusal(dir, error, 'cannot list directory');
+    if (!problem) throw error;
+    return { entries: [], problems: [problem] };
   }
   const entries = await Promise.all(
     raw.map(async (item): Promise<RemoteEntry | undefined> => {
@@ -42,14 +44,27 @@ export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string
       try {
         return { ...entry, linkTarget: await readlink(sftp, remotePathOf(root, path)) };
       } catch (error) {
-        if (!isSftpStatus(error)) throw error;
-        problems.push({ path, stage: 'scan', code: sftpProblemCode(error), message: `cannot read symlink: ${error.message}` });
+        const problem = refusal(path, error, 'cannot read symlink');
+        if (!problem) throw error;
+        problems.push(problem);
         return undefined;
       }
     }),
   );
   const kept = entries.filter((e): e is RemoteEntry => e !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { entries: kept, problems };
+}
+
+/**
+ * The server refusing one path, as that path's problem; undefined for anything else (the link).
+ * Every path asked about was in a listing a moment ago: not found means deleted since.
+ */
+function refusal(path: string, error: unknown, doing: string): Problem | undefined {
+  const verdict = verdictOf(error);
+  if (verdict.severity !== 'permanent') return undefined;
+  if (verdict.problem === 'not-found') return { path, stage: 'scan', code: 'vanished', message: 'vanished: deleted after it was listed' };
+  const message = error instanceof Error ? error.message : String(error);
+  return { path, stage: 'scan', code: verdict.problem ?? 'io', message: `${doing}: ${message}` };
 }
 
 /** The server-side path of a relative path under the remote root. */

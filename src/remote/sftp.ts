@@ -1,5 +1,5 @@
 import type { Attributes, FileEntryWithStats, SFTPWrapper } from 'ssh2';
-import type { EntryKind, ProblemCode } from '../core/types.js';
+import type { EntryKind } from '../core/types.js';
 
 /** SFTP v3 status codes (draft-ietf-secsh-filexfer-02, section 7). */
 export const SftpStatus = { eof: 1, noSuchFile: 2, permissionDenied: 3, failure: 4 } as const;
@@ -7,12 +7,6 @@ export const SftpStatus = { eof: 1, noSuchFile: 2, permissionDenied: 3, failure:
 /** An SFTP request the server refused, with the status it gave. */
 export interface SftpError extends Error {
   code?: number | string;
-}
-
-export function sftpProblemCode(error: SftpError): ProblemCode {
-  if (error.code === SftpStatus.noSuchFile) return 'not-found';
-  if (error.code === SftpStatus.permissionDenied) return 'permission-denied';
-  return 'io';
 }
 
 /** True when the error is a per-path refusal by the server, not a broken connection. */

@@ -3,8 +3,9 @@ import type { SFTPWrapper } from 'ssh2';
 import { BLOCK_SIZE, blockCount, blockRange, type BlockRange } from '../core/blocks.js';
 import { localModeOf } from '../core/modes.js';
 import { readRemoteFile } from '../remote/readLoop.js';
-import { isSftpStatus, sftpProblemCode } from '../remote/sftp.js';
+import { localIoError, verdictOf } from '../errors/classify.js';
 import { hashRange, hasher } from './blockHash.js';
+import { changedResult, refusedResult } from './fileOutcome.js';
 import type { BlockRecord, BlocksDone, BlockTask, FileResult } from './protocol.js';
 
 /**
@@ -45,7 +46,7 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
       },
     });
     await reporter.flush();
-    if (outcome.status === 'changed') return { kind: 'failed', path: file.path, code: 'changed', message: `not copied: ${outcome.reason}` };
+    if (outcome.status === 'changed') return changedResult(file.path, outcome);
     // Attributes go through the descriptor: the final path is never touched before the rename.
     futimesSync(fd, file.mtime, file.mtime);
     fchmodSync(fd, localModeOf(file.mode));
@@ -53,8 +54,9 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
   } catch (error) {
     // What landed before the link broke is kept: that is what the next attempt resumes from.
     await reporter.flush().catch(() => undefined);
-    if (isSftpStatus(error)) return { kind: 'failed', path: file.path, code: sftpProblemCode(error), message: `cannot read: ${error.message}` };
-    throw error;
+    const refused = refusedResult(file.path, error);
+    if (refused) return refused;
+    throw verdictOf(error).kind === 'local-io' ? localIoError(error, `writing ${file.path}`) : error;
   } finally {
     reporter.stop();
     closeSync(fd);

@@ -65,9 +65,16 @@ export interface FetchTask {
   readonly files: readonly FileTask[];
 }
 
+/** A remote file's version, as far as SFTP v3 can tell one from another. */
+export interface FileVersion {
+  readonly size: number;
+  readonly mtime: number;
+}
+
 export type FileResult =
   | { readonly kind: 'fetched'; readonly path: string; readonly bytes: number }
-  | { readonly kind: 'failed'; readonly path: string; readonly code: ProblemCode; readonly message: string };
+  /** For a file that changed while read (code 'changed'), `now` is its version after the read. */
+  | { readonly kind: 'failed'; readonly path: string; readonly code: ProblemCode; readonly message: string; readonly now?: FileVersion };
 
 /** The worker's answer. `fatal` means its connection or the local disk failed: the run must stop. */
 export type TaskResult =
@@ -75,7 +82,7 @@ export type TaskResult =
   | {
       readonly kind: 'fatal';
       readonly files: readonly FileResult[];
-      readonly error: { readonly kind: ErrorKind; readonly message: string; readonly hint?: string };
+      readonly error: { readonly kind: ErrorKind; readonly message: string; readonly hint?: string; readonly errno?: string };
     };
 
 /** Messages cross a thread boundary: check the shape before trusting it. */

@@ -1,12 +1,12 @@
 import { closeSync, fchmodSync, futimesSync, openSync } from 'node:fs';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { localModeOf } from '../core/modes.js';
-import { classify } from '../errors/classify.js';
+import { classify, localIoError, verdictOf } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { readRemoteFile } from '../remote/readLoop.js';
-import { isSftpStatus, sftpProblemCode } from '../remote/sftp.js';
 import { openSession, type Session } from '../ssh/connect.js';
 import { fetchBlocks } from './blockFetch.js';
+import { changedResult, refusedResult } from './fileOutcome.js';
 import { StallWatch } from './stallWatch.js';
 import type { BlockTask, FetchTask, FileResult, FileTask, HangUpMessage, TaskResult, WorkerInit } from './protocol.js';
 
@@ -97,24 +97,21 @@ async function fetchOne(sftp: Session['sftp'], file: FileTask): Promise<FileResu
   const fd = openSync(file.partialPath, 'w', 0o600);
   try {
     const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, { onData: () => watch.fed() });
-    if (outcome.status === 'changed') {
-      return { kind: 'failed', path: file.path, code: 'changed', message: `not copied: ${outcome.reason}` };
-    }
+    if (outcome.status === 'changed') return changedResult(file.path, outcome);
     // Attributes go through the descriptor: the final path is never touched before the rename.
     futimesSync(fd, file.mtime, file.mtime);
     fchmodSync(fd, localModeOf(file.mode));
     return { kind: 'fetched', path: file.path, bytes: outcome.bytes };
   } catch (error) {
-    if (isSftpStatus(error)) {
-      return { kind: 'failed', path: file.path, code: sftpProblemCode(error), message: `cannot read: ${error.message}` };
-    }
-    throw error;
+    const refused = refusedResult(file.path, error);
+    if (refused) return refused;
+    throw verdictOf(error).kind === 'local-io' ? localIoError(error, `writing ${file.path}`) : error;
   } finally {
     closeSync(fd);
   }
 }
 
-function describe(error: unknown): { kind: GsyncError['kind']; message: string; hint?: string } {
-  const { kind, message, hint } = classify(error);
-  return hint === undefined ? { kind, message } : { kind, message, hint };
+function describe(error: unknown): Extract<TaskResult, { kind: 'fatal' }>['error'] {
+  const { kind, message, hint, errno } = classify(error);
+  return { kind, message, ...(hint === undefined ? {} : { hint }), ...(errno === undefined ? {} : { errno }) };
 }
