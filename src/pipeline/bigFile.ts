@@ -6,6 +6,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { BLOCK_SIZE, blockCount, canResume, splitBlocks, type BlockSpan } from '../core/blocks.js';
 import type { ManifestRow, RemoteEntry } from '../core/types.js';
 import type { BlocksDone, BlockTask, FileResult, FileTask, TaskResult } from '../transfer/protocol.js';
+import { reportOrRetry } from './changing.js';
 import { placeFetched, type PullContext } from './pullDir.js';
 import { retrying, taskFailure } from './retrying.js';
 
@@ -17,6 +18,8 @@ export interface BigFile {
   readonly row: ManifestRow;
   /** --append: the size of the complete local copy the file grew from. */
   readonly appendFrom?: number;
+  /** Reads of this file in this run so far, this one included (it may have changed while read). */
+  readonly attempt?: number;
 }
 
 /**
@@ -37,7 +40,12 @@ export async function pullBigFile(ctx: PullContext, big: BigFile): Promise<void>
   if (failed !== undefined) {
     ctx.store.dropPartial(path);
     await rm(partialPath, { force: true });
-    if (failed?.kind === 'failed') ctx.tally.problem({ path, stage: 'transfer', code: failed.code, message: failed.message });
+    const attempt = big.attempt ?? 1;
+    if (failed?.kind === 'failed') {
+      await reportOrRetry(ctx, path, failed, attempt, (now, next) =>
+        pullBigFile(ctx, { ...big, entry: { ...entry, ...now }, row: { ...row, ...now }, attempt: next }),
+      );
+    }
     return;
   }
   const bytes = parts.reduce((sum, p) => sum + (p?.kind === 'fetched' ? p.bytes : 0), 0);

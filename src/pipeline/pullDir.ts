@@ -3,7 +3,7 @@ import { BLOCKED_FROM } from '../core/blocks.js';
 import { localModeOf } from '../core/modes.js';
 import type { RetryPolicy } from '../core/retry.js';
 import { planDir } from '../core/plan.js';
-import type { Action, DirAttrs, DirInput, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
+import type { Action, DirAttrs, DirInput, DirOutcome, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
 import { localIoError } from '../errors/classify.js';
 import type { Committer } from '../local/atomic.js';
 import type { Destination } from '../local/paths.js';
@@ -15,6 +15,7 @@ import { batchFiles } from '../transfer/batch.js';
 import type { TransferPool } from '../transfer/pool.js';
 import type { FileResult, FileTask } from '../transfer/protocol.js';
 import { pullBigFile } from './bigFile.js';
+import { reportOrRetry } from './changing.js';
 import type { DirCompletion } from './dirCompletion.js';
 import type { Lister } from './lister.js';
 import { retrying, taskFailure } from './retrying.js';
@@ -47,12 +48,13 @@ export interface PullContext {
 }
 
 /**
- * Lists, plans and carries out one directory. Subdirectories are handed to `descend` as soon as
- * they exist locally, so the walk goes on while this directory's files are in flight.
+ * Lists, plans and carries out one directory; says how its own part ended. Subdirectories are
+ * handed to `descend` as soon as they exist locally, so the walk goes on while this directory's
+ * files are in flight.
  */
-export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirRef) => void): Promise<void> {
+export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirRef) => void): Promise<DirOutcome> {
   const dir = ref.path;
-  const input = await gather(ctx, ref);
+  const { input, listed } = await gather(ctx, ref);
   const plan = planDir(input);
   ctx.completion.opened(dir, plan.subdirs.length, plan.attrs);
   ctx.tally.dirs++;
@@ -68,9 +70,11 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
         break;
       case 'fetch':
         fetches.push(action);
+        ctx.tally.bytesPlanned += action.entry.size;
         break;
       case 'append':
         appends.push(action);
+        ctx.tally.bytesPlanned += action.entry.size - action.from;
         break;
       case 'symlink':
         placing.push(placeSymlink(ctx, action.path, action.target, action.entry));
@@ -84,7 +88,7 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
         countSkipped(ctx.tally, action.entry);
         break;
       case 'conflict':
-        ctx.tally.problem({ path: action.path, stage: 'plan', code: 'conflict', message: action.reason });
+        ctx.tally.problem({ path: action.path, stage: 'plan', code: 'conflict', message: action.reason }, dir);
         break;
       case 'unsupported':
         ctx.notice(action.path, 'skipping non-regular file');
@@ -98,9 +102,12 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
     ...appends.map(({ path, entry, from }) => pullBigFile(ctx, { path, remotePath: remotePathIn(ctx, path, entry), entry, row: rowOf(path, entry), appendFrom: from })),
   );
   await Promise.all(placing);
+  if (!listed) return 'unlisted';
+  return ctx.tally.problemsIn(dir) > 0 ? 'incomplete' : 'complete';
 }
 
-async function gather(ctx: PullContext, ref: DirRef): Promise<DirInput> {
+/** The planner's input for one directory, and whether its remote listing was whole. */
+async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput; listed: boolean }> {
   const dir = ref.path;
   const state = ctx.store.manifestIn(dir);
   const single = dir === '' ? ctx.only : undefined;
@@ -108,12 +115,12 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<DirInput> {
     listLocal(ctx, dir),
     single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message) => ctx.notice(dir, message)),
   ]);
-  if (single) return { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, append: ctx.append };
-  for (const problem of listing.problems) ctx.tally.problem(problem);
+  if (single) return { input: { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, append: ctx.append }, listed: true };
+  for (const problem of listing.problems) ctx.tally.problem(problem, dir);
   // A directory we could not list keeps a writable mode, so the next run can still fill it.
-  const listedWhole = !listing.problems.some((p) => p.path === dir);
+  const listed = !listing.problems.some((p) => p.path === dir);
   const base = { path: dir, remote: listing.entries, local, state, append: ctx.append };
-  return listedWhole && ref.attrs ? { ...base, self: ref.attrs } : base;
+  return { input: listed && ref.attrs ? { ...base, self: ref.attrs } : base, listed };
 }
 
 async function listLocal(ctx: PullContext, dir: string): Promise<LocalEntry[]> {
@@ -142,21 +149,24 @@ async function placeSymlink(ctx: PullContext, path: string, target: string, entr
   else ctx.tally.symlinks++;
 }
 
-function fetchAll(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { type: 'fetch' }>>): Array<Promise<void>> {
+/** `attempt` counts the reads of these files in this run: more than one when they changed while read. */
+function fetchAll(ctx: PullContext, fetches: readonly Fetch[], attempt = 1): Array<Promise<void>> {
   const big = fetches.filter((f) => f.entry.size >= BLOCKED_FROM);
   const small = fetches.filter((f) => f.entry.size < BLOCKED_FROM);
   return [
-    ...big.map(({ path, entry }) => pullBigFile(ctx, { path, remotePath: remotePathIn(ctx, path, entry), entry, row: rowOf(path, entry) })),
-    ...fetchSmall(ctx, small),
+    ...big.map(({ path, entry }) => pullBigFile(ctx, { path, remotePath: remotePathIn(ctx, path, entry), entry, row: rowOf(path, entry), attempt })),
+    ...fetchSmall(ctx, small, attempt),
   ];
 }
+
+type Fetch = Pick<Extract<Action, { type: 'fetch' }>, 'path' | 'entry'>;
 
 function remotePathIn(ctx: PullContext, path: string, entry: RemoteEntry): string {
   return remotePathOf(ctx.remoteRoot, ctx.only ? entry.name : path);
 }
 
 /** Small files travel whole, many to a task, each into a partial of its own that a kill simply loses. */
-function fetchSmall(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { type: 'fetch' }>>): Array<Promise<void>> {
+function fetchSmall(ctx: PullContext, fetches: readonly Fetch[], attempt: number): Array<Promise<void>> {
   if (fetches.length === 0) return [];
   const pending = new Map<string, { task: FileTask; entry: RemoteEntry }>();
   for (const { path, entry } of fetches) {
@@ -174,7 +184,7 @@ function fetchSmall(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { t
     let left = batch;
     await retrying(ctx, 'trying again', (message) => ctx.notice(left[0]?.path ?? '', message), async () => {
       const result = await ctx.transfers().run({ kind: 'fetch', files: left });
-      await Promise.all(result.files.map((file) => settle(ctx, file, pending.get(file.path))));
+      await Promise.all(result.files.map((file) => settle(ctx, file, pending.get(file.path), attempt)));
       // A retry sends only the files this attempt did not finish.
       const finished = new Set(result.files.map((f) => f.path));
       left = left.filter((task) => !finished.has(task.path));
@@ -184,12 +194,14 @@ function fetchSmall(ctx: PullContext, fetches: ReadonlyArray<Extract<Action, { t
 }
 
 /** A worker's answer for one file: commit it, or report why not. `sent` is undefined only for a path the worker made up. */
-async function settle(ctx: PullContext, file: FileResult, sent: { task: FileTask; entry: RemoteEntry } | undefined): Promise<void> {
+async function settle(ctx: PullContext, file: FileResult, sent: { task: FileTask; entry: RemoteEntry } | undefined, attempt: number): Promise<void> {
   if (!sent) return;
   const { partialPath } = sent.task;
   if (file.kind === 'failed') {
     await rm(partialPath, { force: true });
-    ctx.tally.problem({ path: file.path, stage: 'transfer', code: file.code, message: file.message });
+    await reportOrRetry(ctx, file.path, file, attempt, (now, next) =>
+      Promise.all(fetchAll(ctx, [{ path: file.path, entry: { ...sent.entry, ...now } }], next)).then(() => undefined),
+    );
     return;
   }
   await placeFetched(ctx, partialPath, rowOf(file.path, sent.entry), file.bytes);
