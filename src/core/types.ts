@@ -78,6 +78,12 @@ export interface DirPlan {
   readonly attrs?: DirAttrs;
 }
 
+/**
+ * How a directory's own part of a run ended: every entry in place, some entries failed, or the
+ * directory could not be listed at all (so nothing in it can be trusted, or deleted).
+ */
+export type DirOutcome = 'complete' | 'incomplete' | 'unlisted';
+
 /** A per-path failure: data, not an exception, so the rest of the run goes on. */
 export interface Problem {
   readonly path: string;

@@ -1,11 +1,14 @@
-import { lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { Destination } from '../local/paths.js';
 import type { StateStore } from '../state/store.js';
 
 /**
- * Makes the destination usable: created if missing, refused if it is not a directory.
+ * Makes the destination usable: created if missing, refused if it is not a directory (exit 3)
+ * or cannot be written (exit 11).
  */
 export async function prepareDestination(localDir: string): Promise<Destination> {
   const absolute = resolve(localDir);
@@ -20,15 +23,21 @@ export async function prepareDestination(localDir: string): Promise<Destination>
     const root = await realpath(absolute);
     const destination = new Destination(root);
     await mkdir(destination.partialDir, { recursive: true, mode: 0o700 });
+    // mkdir succeeds on directories that exist: ask, so a read-only mount fails here and not mid-run.
+    await access(destination.partialDir, constants.W_OK);
     return destination;
   } catch (error) {
     const errno = error as NodeJS.ErrnoException;
+    if (errno.code && unwritable.has(errno.code)) throw localIoError(error, `cannot write the destination ${absolute}`);
     throw new GsyncError('local-path', `cannot use ${absolute} as the destination: ${errno.code ?? errno.message}`, {
       hint: errno.code === 'ENOTDIR' ? 'a path component is a file, not a directory' : 'check that you may create and write it',
       cause: error,
     });
   }
 }
+
+/** The destination exists but may not be written: a local I/O failure (exit 11), not a wrong path. */
+const unwritable = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT']);
 
 /**
  * Removes what interrupted runs left in `.gsync/partial`, except the partials the state file

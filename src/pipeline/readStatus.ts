@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { bytesDone, percentDone } from '../core/blocks.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
-import { StateStore, type RunRecord } from '../state/store.js';
+import { StateStore, type DirRecord, type RunRecord } from '../state/store.js';
 
 /** A file begun in blocks and not finished: the next run resumes it. */
 export interface PartialStatus {
@@ -16,6 +16,8 @@ export interface PartialStatus {
 export interface Status {
   readonly runs: readonly RunRecord[];
   readonly partials: readonly PartialStatus[];
+  /** Directories whose last walk did not end complete. */
+  readonly dirs: readonly DirRecord[];
 }
 
 /** The last runs recorded in a destination's state file (newest first) and its partials. Read-only: safe during a run. */
@@ -34,7 +36,7 @@ export function readStatus(localDir: string, limit: number): Status {
       bytesDone: bytesDone(p),
       percent: percentDone(p),
     }));
-    return { runs: store.lastRuns(limit), partials };
+    return { runs: store.lastRuns(limit), partials, dirs: store.unfinishedDirs() };
   } finally {
     store.close();
   }

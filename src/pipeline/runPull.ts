@@ -1,9 +1,11 @@
+import { statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultLocalName, parseTarget } from '../core/target.js';
 import type { DirRef, RunSummary } from '../core/types.js';
 import { defaultRetryPolicy } from '../core/retry.js';
+import { formatBytes } from '../core/format.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
-import { classify } from '../errors/classify.js';
+import { classify, isDiskFull, localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { Committer } from '../local/atomic.js';
 import { acquireLock } from '../local/lock.js';
@@ -65,7 +67,7 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
     const destination = await prepareDestination(localDirFor(root, target.path, request.localDir));
     const lock = await acquireLock(destination.stateDir);
     try {
-      const store = StateStore.open(join(destination.stateDir, 'state.db'));
+      const store = openState(destination);
       try {
         await sweepPartials(destination, new Set(store.partials().map((p) => p.name)));
         const runId = store.startRun(request.source, started);
@@ -96,12 +98,17 @@ interface WalkInput {
 
 async function walk(input: WalkInput): Promise<RunSummary> {
   const { request, sink, session, root, store, runId, destination, spec } = input;
+  // Stops the walk: the user's interrupt, or the first fatal failure (which no other directory can get past either).
+  const stop = new AbortController();
+  const interrupt = (): void => stop.abort();
+  request.signal?.addEventListener('abort', interrupt, { once: true });
+  if (request.signal?.aborted) stop.abort();
   const tally = new Tally(sink);
   const committer = new Committer(destination, (rows) => store.recordEntries(rows, runId));
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
   const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
-  const lister = new Lister(session, spec, retry, request.signal);
+  const lister = new Lister(session, spec, retry, stop.signal);
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
     await applyDirAttrs(destination.pathOf(dir), attrs);
@@ -122,7 +129,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
         connections,
       )),
     retry,
-    signal: request.signal,
+    signal: stop.signal,
     append: request.append ?? false,
     connections,
     completion,
@@ -132,45 +139,83 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     partialPath: () => join(destination.partialDir, `${runId}-${++partials}`),
   };
 
-  const signal = request.signal;
   // Workers stop at once; the queue stops issuing directories when it sees the signal.
-  const onAbort = (): void => void pool?.close();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  stop.signal.addEventListener('abort', () => void pool?.close(), { once: true });
   let fatal: GsyncError | undefined;
+  const fail = (error: unknown): void => {
+    if (!request.signal?.aborted) fatal ??= classify(error);
+    stop.abort();
+  };
   try {
     const rootRef: DirRef = { path: '', attrs: ctx.rootAttrs };
     await runQueue(
       [rootRef],
       DIRS_AT_ONCE,
       async (ref, enqueue) => {
-        await pullDir(ctx, ref, enqueue);
-        await completion.finished(ref.path);
+        try {
+          const outcome = await pullDir(ctx, ref, enqueue);
+          // A directory cut short by a stop has no outcome yet: the next run walks it again.
+          if (!stop.signal.aborted) store.recordDirOutcome(ref.path, outcome, runId);
+          await completion.finished(ref.path);
+        } catch (error) {
+          fail(error);
+        }
       },
-      signal,
+      stop.signal,
     );
-  } catch (error) {
-    fatal = signal?.aborted ? undefined : classify(error);
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await committer.flush().catch((error: unknown) => (fatal ??= classify(error)));
+    request.signal?.removeEventListener('abort', interrupt);
+    await committer.flush().catch(fail);
     await pool?.close();
     // A connection the lister opened again is closed here; the first one by runPull.
     lister.close();
   }
+  return await finish(input, tally, fatal && isDiskFull(fatal.errno) ? await withSpaceNeeded(fatal, destination, tally) : fatal);
+}
 
-  const interrupted = signal?.aborted ?? false;
+/** Records how the run ended, tidies up after a whole walk, and returns the summary or throws why it stopped. */
+async function finish(input: WalkInput, tally: Tally, stopped: GsyncError | undefined): Promise<RunSummary> {
+  const { store, runId, destination, request, sink } = input;
+  const interrupted = !stopped && (request.signal?.aborted ?? false);
+  let fatal = stopped;
   const exitCode = worstExitCode([tally.problemsExitCode(), ...(interrupted ? [ExitCode.interrupted] : []), ...(fatal ? [fatal.exitCode] : [])]);
   const summary = tally.summary(runId, Date.now() - input.started, exitCode);
-  const message = fatal?.message ?? (interrupted ? 'interrupted' : undefined);
-  store.finishRun(summary, Date.now(), message);
+  try {
+    store.finishRun(summary, Date.now(), fatal?.message ?? (interrupted ? 'interrupted' : undefined));
+    if (!fatal && !interrupted) store.forgetDirsNotSeenBy(runId);
+  } catch (error) {
+    // The state file could not record the end (a full disk): what it holds stays consistent.
+    fatal ??= classify(error);
+  }
+  if (fatal) throw fatal;
   // A clean run walked every directory: a partial it did not use belongs to a file that is gone or already in place.
   if (exitCode === ExitCode.ok) await sweepStalePartials(destination, store, runId);
-  if (fatal) throw fatal;
   if (interrupted) {
     throw new GsyncError('interrupted', 'interrupted: finished files are in place and recorded', { hint: 'run the same command again to continue' });
   }
   sink.emit({ type: 'done', summary });
   return summary;
+}
+
+/** A full disk, with how much room there is and how much the directories listed so far still needed. */
+async function withSpaceNeeded(error: GsyncError, destination: Destination, tally: Tally): Promise<GsyncError> {
+  const space = await statfs(destination.root).catch(() => undefined);
+  const free = space ? formatBytes(space.bavail * space.bsize) : 'unknown';
+  const needed = Math.max(0, tally.bytesPlanned - tally.bytesTransferred);
+  return new GsyncError('local-io', `${error.message}; ${free} free in ${destination.root}, this run needs at least ${formatBytes(needed)} more`, {
+    ...(error.hint === undefined ? {} : { hint: error.hint }),
+    ...(error.errno === undefined ? {} : { errno: error.errno }),
+    cause: error,
+  });
+}
+
+function openState(destination: Destination): StateStore {
+  const file = join(destination.stateDir, 'state.db');
+  try {
+    return StateStore.open(file);
+  } catch (error) {
+    throw localIoError(error, `cannot open the state file ${file}`);
+  }
 }
 
 /** Where the pull lands: local-dir if given; else ./<basename> for a tree, . for a single file. */

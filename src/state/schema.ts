@@ -52,4 +52,11 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (path, idx)
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE dirs (
+    path    TEXT    PRIMARY KEY,
+    outcome TEXT    NOT NULL,
+    run_id  INTEGER NOT NULL
+  );
+  `,
 ];

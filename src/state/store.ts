@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { PartialRecord } from '../core/blocks.js';
-import type { EntryKind, ManifestRow, Problem, RunSummary } from '../core/types.js';
+import type { DirOutcome, EntryKind, ManifestRow, Problem, RunSummary } from '../core/types.js';
 import { parentOf } from '../core/names.js';
 import { migrations } from './schema.js';
 
@@ -17,6 +17,13 @@ export interface RunRecord {
   readonly bytesSkipped: number;
   readonly message: string | null;
   readonly problems: readonly Problem[];
+}
+
+/** A directory whose last walk did not end complete. */
+export interface DirRecord {
+  readonly path: string;
+  readonly outcome: Exclude<DirOutcome, 'complete'>;
+  readonly runId: number;
 }
 
 interface PartialDbRow {
@@ -157,7 +164,7 @@ export class StateStore {
   /** Every partial with how many blocks are done, for `gsync status` and the sweeps. */
   partials(): Array<{ path: string; name: string; size: number; blockSize: number; blocksDone: number; runId: number }> {
     // A state file from before partials existed, opened read-only by `gsync status`, has no such table.
-    if (!this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'partials'").get()) return [];
+    if (!this.hasTable('partials')) return [];
     return this.db
       .prepare(
         `SELECT p.path, p.name, p.size, p.block_size AS blockSize, p.run_id AS runId,
@@ -165,6 +172,31 @@ export class StateStore {
          FROM partials p ORDER BY p.path`,
       )
       .all() as Array<{ path: string; name: string; size: number; blockSize: number; blocksDone: number; runId: number }>;
+  }
+
+  /** How this run's walk of a directory ended. */
+  recordDirOutcome(path: string, outcome: DirOutcome, runId: number): void {
+    this.db
+      .prepare('INSERT INTO dirs (path, outcome, run_id) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET outcome = excluded.outcome, run_id = excluded.run_id')
+      .run(path, outcome, runId);
+  }
+
+  /** Forgets directories a run that walked the whole tree did not see: they are gone, or under one it could not list. */
+  forgetDirsNotSeenBy(runId: number): void {
+    this.db.prepare('DELETE FROM dirs WHERE run_id < ?').run(runId);
+  }
+
+  /** Directories whose last walk was not complete, for `gsync status`. */
+  unfinishedDirs(): DirRecord[] {
+    // A state file from before directory outcomes existed, opened read-only by `gsync status`, has no such table.
+    if (!this.hasTable('dirs')) return [];
+    return this.db
+      .prepare("SELECT path, outcome, run_id AS runId FROM dirs WHERE outcome != 'complete' ORDER BY path")
+      .all() as DirRecord[];
+  }
+
+  private hasTable(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
   private dropPartialRows(path: string): void {

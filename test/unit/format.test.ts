@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, plural } from '../../src/cli/render/format.js';
+import { formatBytes, plural } from '../../src/core/format.js';
 import { printable } from '../../src/core/printable.js';
 
 /** C0 controls, DEL and C1 controls: anything a terminal may act on. */

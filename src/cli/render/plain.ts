@@ -1,7 +1,7 @@
-import type { RunSummary } from '../../core/types.js';
+import type { Problem, RunSummary } from '../../core/types.js';
 import type { EventSink, RunEvent } from '../../pipeline/events.js';
 import { printable } from '../../core/printable.js';
-import { formatBytes, formatDuration, plural } from './format.js';
+import { formatBytes, formatDuration, plural } from '../../core/format.js';
 
 export interface PlainOptions {
   /** -v: a line per file transferred. */
@@ -29,11 +29,26 @@ export function plainSink(options: PlainOptions): EventSink {
           options.err(`gsync: ${printable(event.problem.path || '.')}: ${printable(event.problem.message)}`);
           return;
         case 'done':
-          if (!options.quiet) options.out(summaryLine(event.summary));
+          if (options.quiet) return;
+          options.out(summaryLine(event.summary));
+          for (const line of problemLines(event.summary.problems)) options.out(line);
           return;
       }
     },
   };
+}
+
+/** Shown at the end of a run, after the summary; `gsync status` lists them all. */
+const PROBLEMS_LISTED = 50;
+
+/** The paths left out, grouped as the exit code sees them: failed first, then vanished or still changing. */
+export function problemLines(problems: readonly Problem[]): string[] {
+  if (problems.length === 0) return [];
+  const leftOut = (p: Problem): boolean => p.code === 'vanished' || p.code === 'changed';
+  const ordered = [...problems.filter((p) => !leftOut(p)), ...problems.filter(leftOut)];
+  const lines = ordered.slice(0, PROBLEMS_LISTED).map((p) => `  ${p.code}: ${printable(p.path || '.')}: ${printable(p.message)}`);
+  if (ordered.length > PROBLEMS_LISTED) lines.push(`  … and ${ordered.length - PROBLEMS_LISTED} more: gsync status lists them all`);
+  return lines;
 }
 
 export function summaryLine(s: RunSummary): string {

@@ -1,9 +1,9 @@
 import type { Status } from '../../pipeline/readStatus.js';
 import { printable } from '../../core/printable.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatDuration } from '../../core/format.js';
 
-/** `gsync status` as text: one line per run, then its problems indented; then the files to resume. */
-export function statusLines({ runs, partials }: Status): string[] {
+/** `gsync status` as text: one line per run, then its problems indented; then the directories and files left unfinished. */
+export function statusLines({ runs, partials, dirs }: Status): string[] {
   if (runs.length === 0) return ['no runs recorded yet'];
   const lines: string[] = [];
   for (const run of runs) {
@@ -16,6 +16,8 @@ export function statusLines({ runs, partials }: Status): string[] {
     if (run.message && run.exitCode !== 0) lines.push(`    ${printable(run.message)}`);
     for (const p of run.problems) lines.push(`    ${p.code}: ${printable(p.path || '.')}: ${printable(p.message)}`);
   }
+  if (dirs.length > 0) lines.push('directories not complete (the next run tries them again):');
+  for (const d of dirs) lines.push(`    ${printable(d.path || '.')}: ${d.outcome === 'unlisted' ? 'could not be listed' : 'some entries failed'} (run #${d.runId})`);
   if (partials.length > 0) lines.push('partial files (the next run resumes them):');
   for (const p of partials) lines.push(`    ${printable(p.path)}: ${p.percent}% of ${formatBytes(p.size)}`);
   return lines;
