@@ -59,3 +59,44 @@ describe('StateStore: partials and their blocks', () => {
     readOnly.close();
   });
 });
+
+describe('StateStore: directory outcomes', () => {
+  it('keeps the last outcome per directory and lists the unfinished ones', () => {
+    const store = StateStore.open(file);
+    store.recordDirOutcome('', 'complete', 1);
+    store.recordDirOutcome('logs', 'incomplete', 1);
+    store.recordDirOutcome('secret', 'unlisted', 1);
+    expect(store.unfinishedDirs()).toStrictEqual([
+      { path: 'logs', outcome: 'incomplete', runId: 1 },
+      { path: 'secret', outcome: 'unlisted', runId: 1 },
+    ]);
+    // A later run that finished `logs` replaces its outcome.
+    store.recordDirOutcome('logs', 'complete', 2);
+    expect(store.unfinishedDirs()).toStrictEqual([{ path: 'secret', outcome: 'unlisted', runId: 1 }]);
+    store.close();
+  });
+
+  it('forgets directories a whole walk did not see', () => {
+    const store = StateStore.open(file);
+    store.recordDirOutcome('gone', 'incomplete', 1);
+    store.recordDirOutcome('kept', 'unlisted', 2);
+    store.forgetDirsNotSeenBy(2);
+    expect(store.unfinishedDirs().map((d) => d.path)).toStrictEqual(['kept']);
+    store.close();
+  });
+
+  it('a state file from before directory outcomes existed reads as having none', () => {
+    StateStore.open(file).close();
+    const db = new Database(file);
+    db.exec('DROP TABLE dirs; PRAGMA user_version = 2;');
+    db.close();
+    const readOnly = StateStore.open(file, { readonly: true });
+    expect(readOnly.unfinishedDirs()).toStrictEqual([]);
+    readOnly.close();
+    // Opened for writing, it gains the table.
+    const writable = StateStore.open(file);
+    writable.recordDirOutcome('a', 'unlisted', 3);
+    expect(writable.unfinishedDirs()).toHaveLength(1);
+    writable.close();
+  });
+});
