@@ -6,6 +6,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { BLOCK_SIZE, blockCount, canResume, splitBlocks, type BlockSpan } from '../core/blocks.js';
 import type { ManifestRow, RemoteEntry } from '../core/types.js';
 import type { BlocksDone, BlockTask, FileResult, FileTask, TaskResult } from '../transfer/protocol.js';
+import { localIoError } from '../errors/classify.js';
 import { reportOrRetry } from './changing.js';
 import { placeFetched, type PullContext } from './pullDir.js';
 import { retrying, taskFailure } from './retrying.js';
@@ -74,8 +75,15 @@ function inSpan(blocks: ReadonlyMap<number, string> | undefined, span: BlockSpan
 /** One block task, its progress port recording blocks as the worker makes them durable. */
 async function runBlockTask(ctx: PullContext, file: FileTask, recorded: ReadonlyMap<number, string>, trustedBytes: number, span: BlockSpan): Promise<TaskResult> {
   const { port1, port2 } = new MessageChannel();
+  // A block the state file could not take (its disk is full) is simply fetched again next run; the run stops.
+  let unrecorded: unknown;
   port1.on('message', (message: BlocksDone) => {
-    if (Array.isArray(message.blocks)) ctx.store.recordBlocks(file.path, message.blocks);
+    if (!Array.isArray(message.blocks) || unrecorded) return;
+    try {
+      ctx.store.recordBlocks(file.path, message.blocks);
+    } catch (error) {
+      unrecorded = error;
+    }
   });
   const task: BlockTask = {
     kind: 'blocks',
@@ -87,7 +95,9 @@ async function runBlockTask(ctx: PullContext, file: FileTask, recorded: Readonly
     progress: port2,
   };
   try {
-    return await ctx.transfers().run(task);
+    const result = await ctx.transfers().run(task);
+    if (unrecorded) throw localIoError(unrecorded, `recording the blocks of ${file.path}`);
+    return result;
   } finally {
     port1.close();
   }
