@@ -34,5 +34,6 @@ export async function reportOrRetry(
   } catch {
     return; // interrupted: the run is ending, and this file is simply not in place yet
   }
+  ctx.tally.bytesPlanned += result.now.size;
   await again(result.now, attempt + 1);
 }

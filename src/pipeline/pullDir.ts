@@ -182,29 +182,33 @@ function fetchSmall(ctx: PullContext, fetches: readonly Fetch[], attempt: number
   }
   return batchFiles([...pending.values()].map((p) => p.task)).map(async (batch) => {
     let left = batch;
+    const failed: Array<{ file: Extract<FileResult, { kind: 'failed' }>; entry: RemoteEntry }> = [];
     await retrying(ctx, 'trying again', (message) => ctx.notice(left[0]?.path ?? '', message), async () => {
       const result = await ctx.transfers().run({ kind: 'fetch', files: left });
-      await Promise.all(result.files.map((file) => settle(ctx, file, pending.get(file.path), attempt)));
+      await Promise.all(
+        result.files.map(async (file) => {
+          const sent = pending.get(file.path);
+          // A path the worker made up is ignored.
+          if (!sent) return;
+          if (file.kind === 'fetched') return placeFetched(ctx, sent.task.partialPath, rowOf(file.path, sent.entry), file.bytes);
+          failed.push({ file, entry: sent.entry });
+          return rm(sent.task.partialPath, { force: true });
+        }),
+      );
       // A retry sends only the files this attempt did not finish.
       const finished = new Set(result.files.map((f) => f.path));
       left = left.filter((task) => !finished.has(task.path));
       return { failure: taskFailure(result), progressed: finished.size > 0 };
     });
-  });
-}
-
-/** A worker's answer for one file: commit it, or report why not. `sent` is undefined only for a path the worker made up. */
-async function settle(ctx: PullContext, file: FileResult, sent: { task: FileTask; entry: RemoteEntry } | undefined, attempt: number): Promise<void> {
-  if (!sent) return;
-  const { partialPath } = sent.task;
-  if (file.kind === 'failed') {
-    await rm(partialPath, { force: true });
-    await reportOrRetry(ctx, file.path, file, attempt, (now, next) =>
-      Promise.all(fetchAll(ctx, [{ path: file.path, entry: { ...sent.entry, ...now } }], next)).then(() => undefined),
+    // Reported, or read again if they changed while read: after the batch, not inside its attempt.
+    await Promise.all(
+      failed.map(({ file, entry }) =>
+        reportOrRetry(ctx, file.path, file, attempt, (now, next) =>
+          Promise.all(fetchAll(ctx, [{ path: file.path, entry: { ...entry, ...now } }], next)).then(() => undefined),
+        ),
+      ),
     );
-    return;
-  }
-  await placeFetched(ctx, partialPath, rowOf(file.path, sent.entry), file.bytes);
+  });
 }
 
 /** A complete partial: renamed into place in the next commit group, and counted, or its problem reported. */

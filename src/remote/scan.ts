@@ -62,7 +62,7 @@ export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string
 function refusal(path: string, error: unknown, doing: string): Problem | undefined {
   const verdict = verdictOf(error);
   if (verdict.severity !== 'permanent') return undefined;
-  if (verdict.problem === 'not-found') return { path, stage: 'scan', code: 'vanished', message: 'vanished: deleted after it was listed' };
+  if (verdict.problem === 'not-found') return { path, stage: 'scan', code: 'vanished', message: 'deleted on the server after it was listed' };
   const message = error instanceof Error ? error.message : String(error);
   return { path, stage: 'scan', code: verdict.problem ?? 'io', message: `${doing}: ${message}` };
 }

@@ -18,7 +18,7 @@ export function refusedResult(path: string, error: unknown): FileResult | undefi
   const verdict = verdictOf(error);
   if (verdict.severity !== 'permanent') return undefined;
   // The listing saw the file: not finding it now means it was deleted since.
-  if (verdict.problem === 'not-found') return { kind: 'failed', path, code: 'vanished', message: 'vanished: deleted after it was listed' };
+  if (verdict.problem === 'not-found') return { kind: 'failed', path, code: 'vanished', message: 'deleted on the server after it was listed' };
   const message = error instanceof Error ? error.message : String(error);
   return { kind: 'failed', path, code: verdict.problem ?? 'io', message: `cannot read: ${message}` };
 }
