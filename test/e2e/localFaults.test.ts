@@ -1,0 +1,191 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startMountNamespace, type MountNamespace } from '../support/mountNamespace.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { makeTempDir, removeTempDir } from '../support/tmp.js';
+import { dir, file, readTree, writeTree, type TreeEntry } from '../support/trees.js';
+
+/**
+ * Faults on the local side (issue 7): a destination that fills up mid-run, and one that is
+ * read-only. Each test gets its own mount namespace, so the small tmpfs and the read-only bind
+ * mounts exist only for the gsync it runs there; gsync's output is read through
+ * /proc/<holder>/root.
+ */
+
+const MiB = 1024 * 1024;
+/** Bounds one gsync run: a run that hangs on a full or read-only disk fails here, not at the test timeout. */
+const RUN_TIMEOUT_MS = 20_000;
+
+let sshd: Sshd;
+const namespaces: MountNamespace[] = [];
+const temps: string[] = [];
+
+beforeAll(async () => {
+  sshd = await startSshd();
+});
+afterAll(async () => {
+  await sshd.stop();
+});
+afterEach(async () => {
+  // The mounts go first (with their holders), then the host directories they covered.
+  await Promise.all(namespaces.splice(0).map((ns) => ns.stop()));
+  await Promise.all(temps.splice(0).map(removeTempDir));
+});
+
+async function tempDir(): Promise<string> {
+  const path = await makeTempDir('gsync-e2e-faults-');
+  temps.push(path);
+  return path;
+}
+
+async function mountNamespace(): Promise<MountNamespace> {
+  const ns = await startMountNamespace();
+  namespaces.push(ns);
+  return ns;
+}
+
+async function remoteTree(name: string, spec: Parameters<typeof writeTree>[1]): Promise<string> {
+  const root = join(sshd.dataDir, name);
+  await writeTree(root, spec, { owner: sshd.user });
+  return root;
+}
+
+interface RunRecord {
+  exitCode: number;
+  filesTransferred: number;
+  filesSkipped: number;
+}
+
+/** `gsync status --json` as the namespace sees the destination; newest run first. */
+async function statusIn(ns: MountNamespace, local: string): Promise<{ runs: RunRecord[] }> {
+  const result = await ns.runGsync(['status', '--json', local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as never;
+}
+
+/** An expected failure: no stack trace, and not reported as a bug in gsync. */
+function expectedFailure(stderr: string): void {
+  expect(stderr).not.toMatch(/^\s+at /m);
+  expect(stderr).not.toContain('unexpected error');
+}
+
+/** gsync's own error lines on stderr (live problem lines and the final one), without hints. */
+function gsyncLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line.startsWith('gsync: '));
+}
+
+/**
+ * The invariant after a failed run: every entry at a final path is one the remote has, and every
+ * file there is complete and byte-identical. Returns how many files are in place.
+ */
+function expectOnlyCompleteFiles(got: Map<string, TreeEntry>, want: Map<string, TreeEntry>): number {
+  let files = 0;
+  for (const [path, entry] of got) {
+    expect(want.get(path)?.kind, `${path} is not in the remote tree`).toBe(entry.kind);
+    if (entry.kind !== 'file') continue;
+    expect(entry, `${path} is at its final path but not the remote's file`).toEqual(want.get(path));
+    files++;
+  }
+  return files;
+}
+
+describe('local faults', () => {
+  it('a destination that fills up mid-run: exit 11, only complete files in place, and the run after making room finishes', async () => {
+    // Each file fits the empty tmpfs; together they are 31 MiB. The two >= 8 MiB go in blocks
+    // into partials the state file remembers; the small ones go whole.
+    const remote = await remoteTree('fills-up', {
+      'big-1.bin': file(9 * MiB + 123),
+      'big-2.bin': file(10 * MiB - 7),
+      small: dir({ 'a.bin': file(3 * MiB + 1), 'b.bin': file(4 * MiB + 2), 'c.bin': file(5 * MiB + 3) }),
+    });
+    const want = await readTree(remote);
+    const remoteFiles = [...want.values()].filter((e) => e.kind === 'file');
+    const tmpfsBytes = 12 * MiB;
+    expect(Math.max(...remoteFiles.map((e) => e.size ?? 0))).toBeLessThan(tmpfsBytes);
+    expect(remoteFiles.reduce((sum, e) => sum + (e.size ?? 0), 0)).toBeGreaterThan(2 * tmpfsBytes);
+
+    const ns = await mountNamespace();
+    const mountPoint = join(await tempDir(), 'small-disk');
+    await mkdir(mountPoint);
+    await ns.mountTmpfs(mountPoint, tmpfsBytes);
+    const local = join(mountPoint, 'mirror');
+
+    const full = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(full.code, full.stderr).toBe(11);
+    const diskFull = gsyncLines(full.stderr).filter((line) => line.startsWith('gsync: the disk is full: '));
+    expect(diskFull, full.stderr).toHaveLength(1);
+    expect(diskFull[0], 'names the path being written').toContain(`${local}/`);
+    expect(diskFull[0], 'says how much is free').toMatch(/\d.*\bfree\b|\bfree\b.*\d/);
+    expect(full.stderr).toMatch(/^gsync: the disk is full: .*\n\s+hint: \S/m);
+    expectedFailure(full.stderr);
+
+    const afterFull = await readTree(ns.view(local));
+    const complete = expectOnlyCompleteFiles(afterFull, want);
+    expect(complete).toBeLessThan(remoteFiles.length);
+    // Nothing beside the destination either: the tmpfs holds the mirror and nothing else.
+    expect(await readdir(ns.view(mountPoint))).toEqual(['mirror']);
+
+    await ns.resizeTmpfs(mountPoint, 64 * MiB);
+    const again = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await readTree(ns.view(local))).toEqual(want);
+    expect(await readdir(ns.view(join(local, '.gsync', 'partial')))).toEqual([]);
+
+    const { runs } = await statusIn(ns, local);
+    // The full disk's run is in the history; whether it could record its own end on a full disk is not asserted.
+    expect(runs).toHaveLength(2);
+    expect(runs[0]?.exitCode).toBe(0);
+    // What the full disk left complete is kept, not fetched again.
+    expect(runs[0]).toMatchObject({ filesSkipped: complete, filesTransferred: remoteFiles.length - complete });
+  });
+
+  it('a read-only destination: exit 11 at once, with one line saying so', async () => {
+    const remote = await remoteTree('to-read-only', { 'a.txt': file('one'), sub: dir({ 'b.bin': file(64 * 1024) }) });
+    const ns = await mountNamespace();
+    const local = join(await tempDir(), 'mirror');
+    await mkdir(local);
+    await ns.bindToItself(local);
+    await ns.remountReadOnly(local);
+    // Root ignores modes, but not a read-only mount: check that the fixture is what it claims.
+    await expect(writeFile(join(ns.view(local), 'probe'), 'x')).rejects.toMatchObject({ code: 'EROFS' });
+
+    const result = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(result.code, result.stderr).toBe(11);
+    // One fatal line, not a failure per file tried.
+    const lines = gsyncLines(result.stderr);
+    expect(lines, result.stderr).toHaveLength(1);
+    expect(lines[0]).toContain('read-only');
+    expectedFailure(result.stderr);
+  });
+
+  it('a complete copy remounted read-only while the remote gained a file: exit 11; writable again, the next run finishes', async () => {
+    const remote = await remoteTree('goes-read-only', { 'a.txt': file('one'), sub: dir({ 'b.bin': file(64 * 1024) }) });
+    const ns = await mountNamespace();
+    const local = join(await tempDir(), 'mirror');
+    await mkdir(local);
+    await ns.bindToItself(local);
+
+    const first = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(first.code, first.stderr).toBe(0);
+    expect(await readTree(ns.view(local))).toEqual(await readTree(remote));
+
+    await writeTree(remote, { 'new.bin': file(4096) }, { owner: sshd.user });
+    await ns.remountReadOnly(local);
+    const second = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(second.code, second.stderr).toBe(11);
+    const lines = gsyncLines(second.stderr);
+    expect(lines, second.stderr).toHaveLength(1);
+    expect(lines[0]).toContain('read-only');
+    expectedFailure(second.stderr);
+
+    // Writable again, the same destination takes the next run: no stale lock, the state file intact.
+    await ns.remountReadWrite(local);
+    const third = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(third.code, third.stderr).toBe(0);
+    expect(await readTree(ns.view(local))).toEqual(await readTree(remote));
+    const { runs } = await statusIn(ns, local);
+    expect(runs.map((r) => r.exitCode)).toEqual([0, 0]);
+    expect(runs[0]).toMatchObject({ filesTransferred: 1, filesSkipped: 2 });
+  });
+});
