@@ -21,9 +21,11 @@ export async function prepareDestination(localDir: string): Promise<Destination>
   try {
     await mkdir(absolute, { recursive: true });
     const root = await realpath(absolute);
+    // mkdir succeeds on directories that exist, and a recursive one says ENOENT on a read-only
+    // mount: ask first, so a read-only destination fails here, plainly, and not mid-run.
+    await access(root, constants.W_OK);
     const destination = new Destination(root);
     await mkdir(destination.partialDir, { recursive: true, mode: 0o700 });
-    // mkdir succeeds on directories that exist: ask, so a read-only mount fails here and not mid-run.
     await access(destination.partialDir, constants.W_OK);
     return destination;
   } catch (error) {

@@ -9,6 +9,7 @@ import { classify, isDiskFull, localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { Committer } from '../local/atomic.js';
 import { acquireLock } from '../local/lock.js';
+import { SpaceReserve } from '../local/spaceReserve.js';
 import type { Destination } from '../local/paths.js';
 import type { SettingsOverrides } from '../ssh/settings.js';
 import type { ConnectSpec } from '../ssh/spec.js';
@@ -70,9 +71,10 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
       const store = openState(destination);
       try {
         await sweepPartials(destination, new Set(store.partials().map((p) => p.name)));
+        const reserve = await SpaceReserve.claim(destination.stateDir);
         const runId = store.startRun(request.source, started);
         sink.emit({ type: 'start', runId, source: request.source, destination: destination.root });
-        return await walk({ request, sink, session, root, store, runId, started, destination, spec });
+        return await walk({ request, sink, session, root, store, runId, started, destination, spec, reserve });
       } finally {
         store.close();
       }
@@ -94,6 +96,7 @@ interface WalkInput {
   readonly store: StateStore;
   readonly runId: number;
   readonly started: number;
+  readonly reserve: SpaceReserve;
 }
 
 async function walk(input: WalkInput): Promise<RunSummary> {
@@ -180,6 +183,8 @@ async function finish(input: WalkInput, tally: Tally, stopped: GsyncError | unde
   let fatal = stopped;
   const exitCode = worstExitCode([tally.problemsExitCode(), ...(interrupted ? [ExitCode.interrupted] : []), ...(fatal ? [fatal.exitCode] : [])]);
   const summary = tally.summary(runId, Date.now() - input.started, exitCode);
+  // The room held since the start: with the disk full, the state file needs it to record the end.
+  await input.reserve.release().catch(() => undefined);
   try {
     store.finishRun(summary, Date.now(), fatal?.message ?? (interrupted ? 'interrupted' : undefined));
     if (!fatal && !interrupted) store.forgetDirsNotSeenBy(runId);

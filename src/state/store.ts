@@ -224,7 +224,19 @@ export class StateStore {
     }));
   }
 
+  /**
+   * A writer leaves the file in rollback-journal mode: WAL is for the run, and a WAL file cannot
+   * be opened at all where its -shm cannot be created (a destination mounted read-only later, a
+   * backup). A reader that still has it open keeps it in WAL; the next close tries again.
+   */
   close(): void {
+    if (!this.db.readonly) {
+      try {
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // Busy (a `gsync status` reading) or the disk is full: WAL stays, which is just as safe.
+      }
+    }
     this.db.close();
   }
 }

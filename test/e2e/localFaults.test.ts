@@ -138,9 +138,8 @@ describe('local faults', () => {
     expect(await readdir(ns.view(join(local, '.gsync', 'partial')))).toEqual([]);
 
     const { runs } = await statusIn(ns, local);
-    // The full disk's run is in the history; whether it could record its own end on a full disk is not asserted.
-    expect(runs).toHaveLength(2);
-    expect(runs[0]?.exitCode).toBe(0);
+    // The full disk's run recorded how it ended (its unfinished partials made the room for that).
+    expect(runs.map((r) => r.exitCode)).toEqual([0, 11]);
     // What the full disk left complete is kept, not fetched again.
     expect(runs[0]).toMatchObject({ filesSkipped: complete, filesTransferred: remoteFiles.length - complete });
   });
@@ -183,6 +182,10 @@ describe('local faults', () => {
     expect(lines, second.stderr).toHaveLength(1);
     expect(lines[0]).toContain('read-only');
     expectedFailure(second.stderr);
+    // What the state file knows can still be read there: it was left in a mode that needs no writes.
+    const readOnlyStatus = await ns.runGsync(['status', local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(readOnlyStatus.code, readOnlyStatus.stderr).toBe(0);
+    expect(readOnlyStatus.stdout).toMatch(/^#1 .*: ok, 2 files/m);
 
     // Writable again, the same destination takes the next run: no stale lock, the state file intact.
     await ns.remountReadWrite(local);
