@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultLocalName, parseTarget } from '../core/target.js';
-import type { DirRef, RunSummary } from '../core/types.js';
+import type { DirOutcome, DirRef, RunSummary } from '../core/types.js';
 import { defaultRetryPolicy } from '../core/retry.js';
 import { formatBytes } from '../core/format.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
@@ -145,6 +145,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   // Workers stop at once; the queue stops issuing directories when it sees the signal.
   stop.signal.addEventListener('abort', () => void pool?.close(), { once: true });
   let fatal: GsyncError | undefined;
+  // Recorded with the run's end, in one transaction: a killed run's walk is simply done again.
+  const outcomes: Array<{ path: string; outcome: DirOutcome }> = [];
   const fail = (error: unknown): void => {
     if (!request.signal?.aborted) fatal ??= classify(error);
     stop.abort();
@@ -158,7 +160,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
         try {
           const outcome = await pullDir(ctx, ref, enqueue);
           // A directory cut short by a stop has no outcome yet: the next run walks it again.
-          if (!stop.signal.aborted) store.recordDirOutcome(ref.path, outcome, runId);
+          if (!stop.signal.aborted) outcomes.push({ path: ref.path, outcome });
           await completion.finished(ref.path);
         } catch (error) {
           fail(error);
@@ -173,11 +175,16 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     // A connection the lister opened again is closed here; the first one by runPull.
     lister.close();
   }
-  return await finish(input, tally, fatal && isDiskFull(fatal.errno) ? await withSpaceNeeded(fatal, destination, tally) : fatal);
+  return await finish(input, tally, outcomes, fatal && isDiskFull(fatal.errno) ? await withSpaceNeeded(fatal, destination, tally) : fatal);
 }
 
 /** Records how the run ended, tidies up after a whole walk, and returns the summary or throws why it stopped. */
-async function finish(input: WalkInput, tally: Tally, stopped: GsyncError | undefined): Promise<RunSummary> {
+async function finish(
+  input: WalkInput,
+  tally: Tally,
+  outcomes: ReadonlyArray<{ path: string; outcome: DirOutcome }>,
+  stopped: GsyncError | undefined,
+): Promise<RunSummary> {
   const { store, runId, destination, request, sink } = input;
   const interrupted = !stopped && (request.signal?.aborted ?? false);
   let fatal = stopped;
@@ -186,6 +193,7 @@ async function finish(input: WalkInput, tally: Tally, stopped: GsyncError | unde
   // The room held since the start: with the disk full, the state file needs it to record the end.
   await input.reserve.release().catch(() => undefined);
   try {
+    store.recordDirOutcomes(outcomes, runId);
     store.finishRun(summary, Date.now(), fatal?.message ?? (interrupted ? 'interrupted' : undefined));
     if (!fatal && !interrupted) store.forgetDirsNotSeenBy(runId);
   } catch (error) {

@@ -174,11 +174,14 @@ export class StateStore {
       .all() as Array<{ path: string; name: string; size: number; blockSize: number; blocksDone: number; runId: number }>;
   }
 
-  /** How this run's walk of a directory ended. */
-  recordDirOutcome(path: string, outcome: DirOutcome, runId: number): void {
-    this.db
-      .prepare('INSERT INTO dirs (path, outcome, run_id) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET outcome = excluded.outcome, run_id = excluded.run_id')
-      .run(path, outcome, runId);
+  /** How this run's walk of some directories ended, in one transaction. */
+  recordDirOutcomes(outcomes: ReadonlyArray<{ readonly path: string; readonly outcome: DirOutcome }>, runId: number): void {
+    const upsert = this.db.prepare(
+      'INSERT INTO dirs (path, outcome, run_id) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET outcome = excluded.outcome, run_id = excluded.run_id',
+    );
+    this.db.transaction(() => {
+      for (const { path, outcome } of outcomes) upsert.run(path, outcome, runId);
+    })();
   }
 
   /** Forgets directories a run that walked the whole tree did not see: they are gone, or under one it could not list. */

@@ -63,23 +63,28 @@ describe('StateStore: partials and their blocks', () => {
 describe('StateStore: directory outcomes', () => {
   it('keeps the last outcome per directory and lists the unfinished ones', () => {
     const store = StateStore.open(file);
-    store.recordDirOutcome('', 'complete', 1);
-    store.recordDirOutcome('logs', 'incomplete', 1);
-    store.recordDirOutcome('secret', 'unlisted', 1);
+    store.recordDirOutcomes(
+      [
+        { path: '', outcome: 'complete' },
+        { path: 'logs', outcome: 'incomplete' },
+        { path: 'secret', outcome: 'unlisted' },
+      ],
+      1,
+    );
     expect(store.unfinishedDirs()).toStrictEqual([
       { path: 'logs', outcome: 'incomplete', runId: 1 },
       { path: 'secret', outcome: 'unlisted', runId: 1 },
     ]);
     // A later run that finished `logs` replaces its outcome.
-    store.recordDirOutcome('logs', 'complete', 2);
+    store.recordDirOutcomes([{ path: 'logs', outcome: 'complete' }], 2);
     expect(store.unfinishedDirs()).toStrictEqual([{ path: 'secret', outcome: 'unlisted', runId: 1 }]);
     store.close();
   });
 
   it('forgets directories a whole walk did not see', () => {
     const store = StateStore.open(file);
-    store.recordDirOutcome('gone', 'incomplete', 1);
-    store.recordDirOutcome('kept', 'unlisted', 2);
+    store.recordDirOutcomes([{ path: 'gone', outcome: 'incomplete' }], 1);
+    store.recordDirOutcomes([{ path: 'kept', outcome: 'unlisted' }], 2);
     store.forgetDirsNotSeenBy(2);
     expect(store.unfinishedDirs().map((d) => d.path)).toStrictEqual(['kept']);
     store.close();
@@ -95,7 +100,7 @@ describe('StateStore: directory outcomes', () => {
     readOnly.close();
     // Opened for writing, it gains the table.
     const writable = StateStore.open(file);
-    writable.recordDirOutcome('a', 'unlisted', 3);
+    writable.recordDirOutcomes([{ path: 'a', outcome: 'unlisted' }], 3);
     expect(writable.unfinishedDirs()).toHaveLength(1);
     writable.close();
   });
