@@ -104,9 +104,16 @@ export function verdictOf(error: unknown): Verdict {
   return transientNetwork;
 }
 
-/** True for a per-path refusal by the server: recorded against that entry while the run goes on. */
-export function isEntryFailure(error: unknown): boolean {
-  return verdictOf(error).severity === 'permanent';
+/**
+ * A failure that concerns one listed entry alone (the server refused that path), as what is
+ * recorded against it; undefined for anything else (the link, the local disk). Every path asked
+ * about was in a listing a moment ago: not found means deleted since.
+ */
+export function entryRefusal(error: unknown, doing: string): { code: ProblemCode; message: string } | undefined {
+  const verdict = verdictOf(error);
+  if (verdict.severity !== 'permanent') return undefined;
+  if (verdict.problem === 'not-found') return { code: 'vanished', message: 'deleted on the server after it was listed' };
+  return { code: verdict.problem ?? 'io', message: `${doing}: ${error instanceof Error ? error.message : String(error)}` };
 }
 
 /**

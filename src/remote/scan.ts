@@ -1,5 +1,5 @@
 import type { SFTPWrapper } from 'ssh2';
-import { verdictOf } from '../errors/classify.js';
+import { entryRefusal } from '../errors/classify.js';
 import { joinRelative, unsafeNameReason } from '../core/names.js';
 import type { Problem, RemoteEntry } from '../core/types.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
@@ -55,16 +55,10 @@ export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string
   return { entries: kept, problems };
 }
 
-/**
- * The server refusing one path, as that path's problem; undefined for anything else (the link).
- * Every path asked about was in a listing a moment ago: not found means deleted since.
- */
+/** The server refusing one path, as that path's problem; undefined for anything else (the link). */
 function refusal(path: string, error: unknown, doing: string): Problem | undefined {
-  const verdict = verdictOf(error);
-  if (verdict.severity !== 'permanent') return undefined;
-  if (verdict.problem === 'not-found') return { path, stage: 'scan', code: 'vanished', message: 'deleted on the server after it was listed' };
-  const message = error instanceof Error ? error.message : String(error);
-  return { path, stage: 'scan', code: verdict.problem ?? 'io', message: `${doing}: ${message}` };
+  const refused = entryRefusal(error, doing);
+  return refused && { path, stage: 'scan', ...refused };
 }
 
 /** The server-side path of a relative path under the remote root. */

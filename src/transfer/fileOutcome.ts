@@ -1,4 +1,4 @@
-import { verdictOf } from '../errors/classify.js';
+import { entryRefusal } from '../errors/classify.js';
 import type { ReadOutcome } from '../remote/readLoop.js';
 import type { FileResult } from './protocol.js';
 
@@ -10,15 +10,8 @@ export function changedResult(path: string, outcome: Extract<ReadOutcome, { stat
   return { kind: 'failed', path, code: 'changed', message: `changed while read: ${outcome.reason}`, now: outcome.now };
 }
 
-/**
- * A failure that concerns this file alone (the server refused it) as its result; undefined for
- * anything else (the link, the local disk), which ends the task.
- */
+/** A failure that concerns this file alone (the server refused it) as its result; undefined for anything else, which ends the task. */
 export function refusedResult(path: string, error: unknown): FileResult | undefined {
-  const verdict = verdictOf(error);
-  if (verdict.severity !== 'permanent') return undefined;
-  // The listing saw the file: not finding it now means it was deleted since.
-  if (verdict.problem === 'not-found') return { kind: 'failed', path, code: 'vanished', message: 'deleted on the server after it was listed' };
-  const message = error instanceof Error ? error.message : String(error);
-  return { kind: 'failed', path, code: verdict.problem ?? 'io', message: `cannot read: ${message}` };
+  const refused = entryRefusal(error, 'cannot read');
+  return refused && { kind: 'failed', path, ...refused };
 }

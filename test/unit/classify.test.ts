@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify, localIoError, verdictOf, type Verdict } from '../../src/errors/classify.js';
+import { classify, entryRefusal, localIoError, verdictOf, type Verdict } from '../../src/errors/classify.js';
 import type { ProblemCode } from '../../src/core/types.js';
 import { GsyncError, type ErrorKind } from '../../src/errors/GsyncError.js';
 
@@ -99,5 +99,23 @@ describe('classify: the error the user sees', () => {
 
   it('a protocol breach says so (exit 12)', () => {
     expect(classify(sftpStatus(5, 'Bad message')).exitCode).toBe(12);
+  });
+});
+
+describe('entryRefusal: what is recorded against one listed entry', () => {
+  it('a path no longer found was deleted since its listing: vanished', () => {
+    expect(entryRefusal(sftpStatus(2, 'No such file'), 'cannot read')).toStrictEqual({ code: 'vanished', message: 'deleted on the server after it was listed' });
+  });
+
+  it('a refusal keeps the server\'s reason after what was being done', () => {
+    expect(entryRefusal(sftpStatus(3, 'Permission denied'), 'cannot list directory')).toStrictEqual({
+      code: 'permission-denied',
+      message: 'cannot list directory: Permission denied',
+    });
+  });
+
+  it('the link or the local disk is not one entry\'s problem', () => {
+    expect(entryRefusal(new Error('No response from server'), 'cannot read')).toBeUndefined();
+    expect(entryRefusal(errno('ENOSPC'), 'cannot read')).toBeUndefined();
   });
 });
