@@ -1,49 +1,27 @@
 import type { ChildProcess } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startProxy, type TcpProxy } from '../support/proxy.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { e2eSuite } from '../support/e2eSuite.js';
 import { killGroup } from '../support/runProcess.js';
 import { runGsync, spawnGsync } from '../support/runGsync.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
-import { makeTempDir, removeTempDir } from '../support/tmp.js';
-import { dir, file, readTree, writeTree, type TreeEntry } from '../support/trees.js';
+import { dir, file, readTree, type TreeEntry } from '../support/trees.js';
 
 /** Kill points per run of this suite; raise it by hand (GSYNC_KILL_POINTS=20) for a deeper sweep. */
 const KILL_POINTS = Number(process.env.GSYNC_KILL_POINTS ?? 3);
 const MiB = 1024 * 1024;
 
-let sshd: Sshd;
-let proxy: TcpProxy;
+const e2e = e2eSuite({ prefix: 'gsync-e2e-kill-', proxy: true });
 let remote: string;
 let want: Map<string, TreeEntry>;
-const temps: string[] = [];
-const children: ChildProcess[] = [];
 
+/** One remote tree for every kill point; runs after e2eSuite's beforeAll (registered first), so sshd is up. */
 beforeAll(async () => {
-  sshd = await startSshd();
-  proxy = await startProxy(sshd.port);
-  await sshd.addAlias('via-proxy', proxy.port);
-  remote = join(sshd.dataDir, 'run');
   const checkpoints = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`step-${i}.pt`, file(3 * MiB + i * 1000)]));
   const logs = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`log-${i}.txt`, file(1000 + i)]));
-  await writeTree(remote, { checkpoints: dir(checkpoints), logs: dir(logs), 'config.json': file('{}') }, { owner: sshd.user });
+  remote = await e2e.remoteTree('run', { checkpoints: dir(checkpoints), logs: dir(logs), 'config.json': file('{}') });
   want = await readTree(remote);
 });
-afterAll(async () => {
-  await proxy.close();
-  await sshd.stop();
-});
-afterEach(async () => {
-  for (const child of children.splice(0)) killGroup(child);
-  await Promise.all(temps.splice(0).map(removeTempDir));
-});
-
-async function tempDir(): Promise<string> {
-  const path = await makeTempDir('gsync-e2e-kill-');
-  temps.push(path);
-  return path;
-}
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
@@ -54,11 +32,11 @@ function exited(child: ChildProcess): Promise<number | null> {
 
 /** Starts a pull through the stalling proxy and resolves once `bytes` more crossed it (or the run ended first). */
 async function pullUntil(local: string, bytes: number): Promise<{ child: ChildProcess; finished: boolean }> {
-  proxy.setMode({ kind: 'stall-after', bytes });
-  const child = spawnGsync(['pull', '--connections', '2', `via-proxy:${remote}`, local], { env: sshd.env });
-  children.push(child);
+  e2e.proxy.setMode({ kind: 'stall-after', bytes });
+  const child = spawnGsync(['pull', '--connections', '2', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
+  e2e.track(child);
   const ended = exited(child).then(() => true);
-  const reached = proxy.waitForBytesDown(proxy.bytesDown + bytes).then(() => false);
+  const reached = e2e.proxy.waitForBytesDown(e2e.proxy.bytesDown + bytes).then(() => false);
   return { child, finished: await Promise.race([ended, reached]) };
 }
 
@@ -74,7 +52,7 @@ async function expectOnlyCompleteFiles(local: string): Promise<number> {
 
 describe('interrupted pulls', () => {
   it('a SIGKILL at any point leaves only complete files at final paths, and the next run finishes', async () => {
-    const local = join(await tempDir(), 'mirror');
+    const local = join(await e2e.tempDir(), 'mirror');
     let killedMidFile = 0;
     for (let point = 1; point <= KILL_POINTS; point++) {
       // Spread the kill points over the first ~15 MiB, where the big files are mid-flight.
@@ -89,34 +67,34 @@ describe('interrupted pulls', () => {
     }
     expect(killedMidFile).toBeGreaterThan(0);
 
-    proxy.setMode({ kind: 'pass' });
-    const last = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    e2e.proxy.setMode({ kind: 'pass' });
+    const last = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(last.code, last.stderr).toBe(0);
     expect(await readTree(local)).toEqual(want);
     expect(await readdir(join(local, '.gsync', 'partial'))).toEqual([]);
   });
 
   it('a second run on the same destination says who holds it and exits 75', async () => {
-    const local = join(await tempDir(), 'mirror');
+    const local = join(await e2e.tempDir(), 'mirror');
     const { child, finished } = await pullUntil(local, 2 * MiB);
     expect(finished).toBe(false);
-    const second = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    const second = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(second.code).toBe(75);
     expect(second.stderr).toContain(`pid ${child.pid}`);
     expect(second.stderr).toMatch(/hint: /);
     killGroup(child);
     await exited(child);
-    proxy.setMode({ kind: 'pass' });
+    e2e.proxy.setMode({ kind: 'pass' });
     // The lock of a process that is gone is taken over.
-    const third = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    const third = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(third.code, third.stderr).toBe(0);
   });
 
   it('a link that drops mid-transfer ends the run with exit 10 and only complete files in place', async () => {
-    const local = join(await tempDir(), 'mirror');
-    proxy.setMode({ kind: 'drop-after', bytes: 2 * MiB });
-    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: sshd.env });
-    proxy.setMode({ kind: 'pass' });
+    const local = join(await e2e.tempDir(), 'mirror');
+    e2e.proxy.setMode({ kind: 'drop-after', bytes: 2 * MiB });
+    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
+    e2e.proxy.setMode({ kind: 'pass' });
     expect(result.code, result.stderr).toBe(10);
     expect(result.stderr).toMatch(/hint: run the same command again/);
     expect(result.stderr).not.toMatch(/^\s+at /m);
@@ -124,15 +102,15 @@ describe('interrupted pulls', () => {
   });
 
   it('SIGINT stops the run with exit 20, keeps what is done, and releases the lock', async () => {
-    const local = join(await tempDir(), 'mirror');
+    const local = join(await e2e.tempDir(), 'mirror');
     const { child, finished } = await pullUntil(local, 4 * MiB);
     expect(finished).toBe(false);
     child.kill('SIGINT');
     expect(await exited(child)).toBe(20);
     await expectOnlyCompleteFiles(local);
     await expect(readdir(join(local, '.gsync'))).resolves.not.toContain('lock');
-    proxy.setMode({ kind: 'pass' });
-    const status = await runGsync(['status', local], { env: sshd.env });
+    e2e.proxy.setMode({ kind: 'pass' });
+    const status = await runGsync(['status', local], { env: e2e.sshd.env });
     expect(status.stdout).toMatch(/exit 20/);
   });
 });

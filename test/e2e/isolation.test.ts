@@ -4,12 +4,9 @@ import { appendFile, chmod, readdir, readFile, unlink, utimes, writeFile } from 
 import { join } from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startProxy, type TcpProxy } from '../support/proxy.js';
-import { killGroup } from '../support/runProcess.js';
+import { describe, expect, it } from 'vitest';
+import { e2eSuite } from '../support/e2eSuite.js';
 import { runGsync, spawnGsync, type GsyncResult } from '../support/runGsync.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
-import { makeTempDir, removeTempDir } from '../support/tmp.js';
 import { dir, file, pseudoRandomBytes, readTree, writeTree, type TreeEntry, type TreeSpec } from '../support/trees.js';
 
 /**
@@ -21,37 +18,10 @@ import { dir, file, pseudoRandomBytes, readTree, writeTree, type TreeEntry, type
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-let sshd: Sshd;
-let proxy: TcpProxy;
-const temps: string[] = [];
-const children: ChildProcess[] = [];
-let trees = 0;
-
-beforeAll(async () => {
-  sshd = await startSshd();
-  proxy = await startProxy(sshd.port);
-  await sshd.addAlias('via-proxy', proxy.port);
-});
-afterAll(async () => {
-  await proxy.close();
-  await sshd.stop();
-});
-afterEach(async () => {
-  proxy.setMode({ kind: 'pass' });
-  for (const child of children.splice(0)) killGroup(child);
-  await Promise.all(temps.splice(0).map(removeTempDir));
-});
+const e2e = e2eSuite({ prefix: 'gsync-e2e-iso-', proxy: true });
 
 async function localDir(): Promise<string> {
-  const path = await makeTempDir('gsync-e2e-iso-');
-  temps.push(path);
-  return join(path, 'mirror');
-}
-
-async function remoteTree(name: string, spec: TreeSpec): Promise<string> {
-  const root = join(sshd.dataDir, `${name}-${trees++}`);
-  await writeTree(root, spec, { owner: sshd.user });
-  return root;
+  return join(await e2e.tempDir(), 'mirror');
 }
 
 interface ProblemJson {
@@ -67,7 +37,7 @@ interface StatusJson {
 }
 
 async function statusJson(local: string): Promise<StatusJson> {
-  const result = await runGsync(['status', '--json', local], { env: sshd.env });
+  const result = await runGsync(['status', '--json', local], { env: e2e.sshd.env });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as StatusJson;
 }
@@ -79,8 +49,8 @@ interface Running {
 }
 
 function spawnPull(args: string[]): Running {
-  const child = spawnGsync(['pull', ...args], { env: sshd.env });
-  children.push(child);
+  const child = spawnGsync(['pull', ...args], { env: e2e.sshd.env });
+  e2e.track(child);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -92,14 +62,14 @@ function spawnPull(args: string[]): Running {
 /**
  * Starts a pull through the proxy with every connection held after `bytes` server→client bytes,
  * and resolves once that much crossed it: the transfer is then stopped mid-file until the test
- * lets it go with `proxy.setMode({ kind: 'pass' })`.
+ * lets it go with `e2e.proxy.setMode({ kind: 'pass' })`.
  */
 async function pullHeldAfter(bytes: number, args: string[]): Promise<Running> {
-  proxy.setMode({ kind: 'stall-after', bytes });
-  const before = proxy.bytesDown;
+  e2e.proxy.setMode({ kind: 'stall-after', bytes });
+  const before = e2e.proxy.bytesDown;
   const running = spawnPull(['--connections', '1', '--timeout', '10', ...args]);
   const reached = await Promise.race([
-    proxy.waitForBytesDown(before + bytes).then(
+    e2e.proxy.waitForBytesDown(before + bytes).then(
       () => true,
       () => false,
     ),
@@ -145,14 +115,14 @@ describe('an unreadable directory and an unreadable file', () => {
       for (let f = 0; f < FILES; f++) files[`f${f}.txt`] = file(100 + d * 10 + f);
       spec[`d${String(d).padStart(2, '0')}`] = dir(files);
     }
-    const remote = await remoteTree('perm', spec);
+    const remote = await e2e.remoteTree('perm', spec);
     const lockedDir = 'd07';
     const lockedFile = 'd23/f1.txt';
     await chmod(join(remote, lockedDir), 0o000);
     await chmod(join(remote, lockedFile), 0o000);
     const local = await localDir();
 
-    const first = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    const first = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(first.code, first.stderr).toBe(23);
     for (const path of [lockedDir, lockedFile]) {
       expect(first.stderr).toMatch(new RegExp(`^gsync: ${escape(path)}: `, 'm'));
@@ -160,7 +130,7 @@ describe('an unreadable directory and an unreadable file', () => {
     }
     expect(first.stderr).not.toMatch(/^\s+at /m);
 
-    const text = await runGsync(['status', local], { env: sshd.env });
+    const text = await runGsync(['status', local], { env: e2e.sshd.env });
     expect(text.code, text.stderr).toBe(0);
     for (const path of [lockedDir, lockedFile]) expect(text.stdout).toMatch(new RegExp(`^ +permission-denied: ${escape(path)}: `, 'm'));
     expect(text.stdout).toMatch(new RegExp(`^directories not complete.*\\n(?: +.*\\n)*? +${lockedDir}: `, 'm'));
@@ -187,7 +157,7 @@ describe('an unreadable directory and an unreadable file', () => {
     // Fixed on the remote: the next run brings exactly what was missing.
     await chmod(join(remote, lockedDir), 0o755);
     await chmod(join(remote, lockedFile), 0o644);
-    const second = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    const second = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(second.code, second.stderr).toBe(0);
     expect(await readTree(local)).toEqual(await readTree(remote));
     const after = await statusJson(local);
@@ -201,12 +171,12 @@ describe('a file deleted mid-run', () => {
   it('is named as vanished with exit 24, and the rest completes', async () => {
     const small = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`s${i}.txt`, file(500 + i)]));
     // One connection serves first.bin's blocks before victim.bin's (tasks go in name order).
-    const remote = await remoteTree('vanish', { 'first.bin': file(24 * MiB), 'victim.bin': file(9 * MiB), sub: dir(small) });
+    const remote = await e2e.remoteTree('vanish', { 'first.bin': file(24 * MiB), 'victim.bin': file(9 * MiB), sub: dir(small) });
     const local = await localDir();
 
     const running = await pullHeldAfter(2 * MiB, [`via-proxy:${remote}`, local]);
     await unlink(join(remote, 'victim.bin'));
-    proxy.setMode({ kind: 'pass' });
+    e2e.proxy.setMode({ kind: 'pass' });
     const result = await running.done;
 
     expect(result.code, result.stderr).toBe(24);
@@ -229,7 +199,7 @@ describe('a file appended to while it is pulled', () => {
   ];
 
   it.each(cases)('$what: never torn; fetched again in the same run, exit 0 with the final content', async ({ size, previous }) => {
-    const remote = await remoteTree('append', { 'other.txt': file('steady\n') });
+    const remote = await e2e.remoteTree('append', { 'other.txt': file('steady\n') });
     const path = join(remote, 'grow.bin');
     const local = await localDir();
     const versions = { v1: pseudoRandomBytes(`v1-${size}`, size), v2: pseudoRandomBytes(`v2-${size}`, size) };
@@ -237,19 +207,19 @@ describe('a file appended to while it is pulled', () => {
     const v3 = Buffer.concat([versions.v2, extra]);
 
     if (previous) {
-      await writeTree(remote, { 'grow.bin': file(versions.v1, { mtime: 1_700_000_000 }) }, { owner: sshd.user });
-      const before = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+      await writeTree(remote, { 'grow.bin': file(versions.v1, { mtime: 1_700_000_000 }) }, { owner: e2e.sshd.user });
+      const before = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
       expect(before.code, before.stderr).toBe(0);
       expect(sha256((await contentOf(join(local, 'grow.bin'))) ?? Buffer.alloc(0))).toBe(sha256(versions.v1));
       await writeFile(path, versions.v2);
       await utimes(path, 1_700_000_100, 1_700_000_100);
     } else {
-      await writeTree(remote, { 'grow.bin': file(versions.v2, { mtime: 1_700_000_100 }) }, { owner: sshd.user });
+      await writeTree(remote, { 'grow.bin': file(versions.v2, { mtime: 1_700_000_100 }) }, { owner: e2e.sshd.user });
     }
 
     const running = await pullHeldAfter(1 * MiB, [`via-proxy:${remote}`, local]);
     await appendFile(path, extra);
-    proxy.setMode({ kind: 'pass' });
+    e2e.proxy.setMode({ kind: 'pass' });
     const result = await running.done;
 
     // Whatever happened: one consistent version at the final path, or none and exit 24.
@@ -269,12 +239,12 @@ describe('a file appended to while it is pulled', () => {
 
 describe('a file that keeps changing', () => {
   it('is given up after its attempts with code changed and exit 24, leaving only an earlier complete copy', async () => {
-    const remote = await remoteTree('churn', { 'old.log': file(200 * KiB), 'steady.txt': file('steady\n') });
+    const remote = await e2e.remoteTree('churn', { 'old.log': file(200 * KiB), 'steady.txt': file('steady\n') });
     const local = await localDir();
-    const first = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    const first = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(first.code, first.stderr).toBe(0);
     const oldCopy = await readFile(join(local, 'old.log'));
-    await writeTree(remote, { 'new.log': file(200 * KiB), 'also-steady.txt': file('arrives\n') }, { owner: sshd.user });
+    await writeTree(remote, { 'new.log': file(200 * KiB), 'also-steady.txt': file('arrives\n') }, { owner: e2e.sshd.user });
 
     // Every few ms a line lands in both logs, so each read attempt (slowed by the delay) sees a change.
     let appending = true;
@@ -289,12 +259,12 @@ describe('a file that keeps changing', () => {
     })();
     let result: GsyncResult;
     try {
-      proxy.setMode({ kind: 'delay', ms: 15 });
-      result = await runGsync(['pull', '--connections', '1', '--timeout', '10', `via-proxy:${remote}`, local], { env: sshd.env });
+      e2e.proxy.setMode({ kind: 'delay', ms: 15 });
+      result = await runGsync(['pull', '--connections', '1', '--timeout', '10', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
     } finally {
       appending = false;
       await appender;
-      proxy.setMode({ kind: 'pass' });
+      e2e.proxy.setMode({ kind: 'pass' });
     }
     expect(appends).toBeGreaterThan(0);
 
@@ -325,14 +295,14 @@ describe('a signal mid-transfer', () => {
 
   it.each(['SIGTERM', 'SIGINT'] as const)('%s: exit 20, state intact, partial kept and listed, no lock; the next run resumes', async (signal) => {
     const small = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`log-${i}.txt`, file(2000 + i)]));
-    const remote = await remoteTree('signal', { 'big.bin': file(SIZE), logs: dir(small), 'config.json': file('{}') });
+    const remote = await e2e.remoteTree('signal', { 'big.bin': file(SIZE), logs: dir(small), 'config.json': file('{}') });
     const want = await readTree(remote);
     const local = await localDir();
 
     const running = await pullHeldAfter(20 * MiB, [`via-proxy:${remote}`, local]);
     running.child.kill(signal);
     const result = await running.done;
-    proxy.setMode({ kind: 'pass' });
+    e2e.proxy.setMode({ kind: 'pass' });
     expect(result.code, result.stderr).toBe(20);
     expect(result.stderr).not.toMatch(/^\s+at /m);
 
@@ -361,7 +331,7 @@ describe('a signal mid-transfer', () => {
       else missing += entry.size ?? 0;
     }
 
-    const rerun = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: sshd.env });
+    const rerun = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(await readTree(local)).toEqual(want);
     const after = await statusJson(local);

@@ -1,9 +1,8 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { e2eSuite } from '../support/e2eSuite.js';
 import { startMountNamespace, type MountNamespace } from '../support/mountNamespace.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
-import { makeTempDir, removeTempDir } from '../support/tmp.js';
 import { dir, file, readTree, writeTree, type TreeEntry } from '../support/trees.js';
 
 /**
@@ -17,38 +16,19 @@ const MiB = 1024 * 1024;
 /** Bounds one gsync run: a run that hangs on a full or read-only disk fails here, not at the test timeout. */
 const RUN_TIMEOUT_MS = 20_000;
 
-let sshd: Sshd;
+const e2e = e2eSuite({ prefix: 'gsync-e2e-faults-' });
 const namespaces: MountNamespace[] = [];
-const temps: string[] = [];
 
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterAll(async () => {
-  await sshd.stop();
-});
+// Registered after e2eSuite's, so it runs before it (vitest runs after-hooks last registered
+// first): the mounts go first (with their holders), then the host directories they covered.
 afterEach(async () => {
-  // The mounts go first (with their holders), then the host directories they covered.
   await Promise.all(namespaces.splice(0).map((ns) => ns.stop()));
-  await Promise.all(temps.splice(0).map(removeTempDir));
 });
-
-async function tempDir(): Promise<string> {
-  const path = await makeTempDir('gsync-e2e-faults-');
-  temps.push(path);
-  return path;
-}
 
 async function mountNamespace(): Promise<MountNamespace> {
   const ns = await startMountNamespace();
   namespaces.push(ns);
   return ns;
-}
-
-async function remoteTree(name: string, spec: Parameters<typeof writeTree>[1]): Promise<string> {
-  const root = join(sshd.dataDir, name);
-  await writeTree(root, spec, { owner: sshd.user });
-  return root;
 }
 
 interface RunRecord {
@@ -59,7 +39,7 @@ interface RunRecord {
 
 /** `gsync status --json` as the namespace sees the destination; newest run first. */
 async function statusIn(ns: MountNamespace, local: string): Promise<{ runs: RunRecord[] }> {
-  const result = await ns.runGsync(['status', '--json', local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+  const result = await ns.runGsync(['status', '--json', local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as never;
 }
@@ -94,7 +74,7 @@ describe('local faults', () => {
   it('a destination that fills up mid-run: exit 11, only complete files in place, and the run after making room finishes', async () => {
     // Each file fits the empty tmpfs; together they are 31 MiB. The two >= 8 MiB go in blocks
     // into partials the state file remembers; the small ones go whole.
-    const remote = await remoteTree('fills-up', {
+    const remote = await e2e.remoteTree('fills-up', {
       'big-1.bin': file(9 * MiB + 123),
       'big-2.bin': file(10 * MiB - 7),
       small: dir({ 'a.bin': file(3 * MiB + 1), 'b.bin': file(4 * MiB + 2), 'c.bin': file(5 * MiB + 3) }),
@@ -107,12 +87,12 @@ describe('local faults', () => {
     expect(remoteFiles.reduce((sum, e) => sum + (e.size ?? 0), 0)).toBeGreaterThan(2 * tmpfsBytes);
 
     const ns = await mountNamespace();
-    const mountPoint = join(await tempDir(), 'small-disk');
+    const mountPoint = join(await e2e.tempDir(), 'small-disk');
     await mkdir(mountPoint);
     await ns.mountTmpfs(mountPoint, tmpfsBytes);
     const local = join(mountPoint, 'mirror');
 
-    const full = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const full = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(full.code, full.stderr).toBe(11);
     const diskFull = gsyncLines(full.stderr).filter((line) => line.startsWith('gsync: the disk is full: '));
     expect(diskFull, full.stderr).toHaveLength(1);
@@ -132,7 +112,7 @@ describe('local faults', () => {
     expect(await readdir(ns.view(mountPoint))).toEqual(['mirror']);
 
     await ns.resizeTmpfs(mountPoint, 64 * MiB);
-    const again = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const again = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(again.code, again.stderr).toBe(0);
     expect(await readTree(ns.view(local))).toEqual(want);
     expect(await readdir(ns.view(join(local, '.gsync', 'partial')))).toEqual([]);
@@ -145,16 +125,16 @@ describe('local faults', () => {
   });
 
   it('a read-only destination: exit 11 at once, with one line saying so', async () => {
-    const remote = await remoteTree('to-read-only', { 'a.txt': file('one'), sub: dir({ 'b.bin': file(64 * 1024) }) });
+    const remote = await e2e.remoteTree('to-read-only', { 'a.txt': file('one'), sub: dir({ 'b.bin': file(64 * 1024) }) });
     const ns = await mountNamespace();
-    const local = join(await tempDir(), 'mirror');
+    const local = join(await e2e.tempDir(), 'mirror');
     await mkdir(local);
     await ns.bindToItself(local);
     await ns.remountReadOnly(local);
     // Root ignores modes, but not a read-only mount: check that the fixture is what it claims.
     await expect(writeFile(join(ns.view(local), 'probe'), 'x')).rejects.toMatchObject({ code: 'EROFS' });
 
-    const result = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const result = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(result.code, result.stderr).toBe(11);
     // One fatal line, not a failure per file tried.
     const lines = gsyncLines(result.stderr);
@@ -164,32 +144,32 @@ describe('local faults', () => {
   });
 
   it('a complete copy remounted read-only while the remote gained a file: exit 11; writable again, the next run finishes', async () => {
-    const remote = await remoteTree('goes-read-only', { 'a.txt': file('one'), sub: dir({ 'b.bin': file(64 * 1024) }) });
+    const remote = await e2e.remoteTree('goes-read-only', { 'a.txt': file('one'), sub: dir({ 'b.bin': file(64 * 1024) }) });
     const ns = await mountNamespace();
-    const local = join(await tempDir(), 'mirror');
+    const local = join(await e2e.tempDir(), 'mirror');
     await mkdir(local);
     await ns.bindToItself(local);
 
-    const first = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const first = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(first.code, first.stderr).toBe(0);
     expect(await readTree(ns.view(local))).toEqual(await readTree(remote));
 
-    await writeTree(remote, { 'new.bin': file(4096) }, { owner: sshd.user });
+    await writeTree(remote, { 'new.bin': file(4096) }, { owner: e2e.sshd.user });
     await ns.remountReadOnly(local);
-    const second = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const second = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(second.code, second.stderr).toBe(11);
     const lines = gsyncLines(second.stderr);
     expect(lines, second.stderr).toHaveLength(1);
     expect(lines[0]).toContain('read-only');
     expectedFailure(second.stderr);
     // What the state file knows can still be read there: it was left in a mode that needs no writes.
-    const readOnlyStatus = await ns.runGsync(['status', local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const readOnlyStatus = await ns.runGsync(['status', local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(readOnlyStatus.code, readOnlyStatus.stderr).toBe(0);
     expect(readOnlyStatus.stdout).toMatch(/^#1 .*: ok, 2 files/m);
 
     // Writable again, the same destination takes the next run: no stale lock, the state file intact.
     await ns.remountReadWrite(local);
-    const third = await ns.runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const third = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(third.code, third.stderr).toBe(0);
     expect(await readTree(ns.view(local))).toEqual(await readTree(remote));
     const { runs } = await statusIn(ns, local);

@@ -1,9 +1,8 @@
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { describe, expect, it } from 'vitest';
+import { e2eSuite } from '../support/e2eSuite.js';
 import { runGsync } from '../support/runGsync.js';
-import { makeTempDir, removeTempDir } from '../support/tmp.js';
 import { dir, file, readTree, symlink, writeTree } from '../support/trees.js';
 
 /** A small training run: every kind of entry the first version must carry across. */
@@ -22,33 +21,10 @@ const trainingRun = {
   'empty dir': dir({}, { mode: 0o700, mtime: 1_700_000_600 }),
 };
 
-let sshd: Sshd;
-const temps: string[] = [];
-
-beforeAll(async () => {
-  sshd = await startSshd();
-});
-afterAll(async () => {
-  await sshd.stop();
-});
-afterEach(async () => {
-  await Promise.all(temps.splice(0).map(removeTempDir));
-});
-
-async function tempDir(): Promise<string> {
-  const path = await makeTempDir('gsync-e2e-local-');
-  temps.push(path);
-  return path;
-}
-
-async function remoteTree(name: string, spec: Parameters<typeof writeTree>[1]): Promise<string> {
-  const root = join(sshd.dataDir, name);
-  await writeTree(root, spec, { owner: sshd.user });
-  return root;
-}
+const e2e = e2eSuite({ prefix: 'gsync-e2e-local-' });
 
 async function statusOf(localDir: string): Promise<{ runs: Array<{ bytesTransferred: number; filesTransferred: number; filesSkipped: number; exitCode: number }> }> {
-  const result = await runGsync(['status', '--json', localDir], { env: sshd.env });
+  const result = await runGsync(['status', '--json', localDir], { env: e2e.sshd.env });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as never;
 }
@@ -59,10 +35,10 @@ function withoutStackTrace(text: string): void {
 
 describe('gsync pull', () => {
   it('mirrors a tree byte for byte with modes and mtimes, and a second run sends nothing', async () => {
-    const remote = await remoteTree('run1', trainingRun);
-    const local = join(await tempDir(), 'mirror');
+    const remote = await e2e.remoteTree('run1', trainingRun);
+    const local = join(await e2e.tempDir(), 'mirror');
 
-    const first = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    const first = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^6 files transferred \(67\.0 MiB\), 0 up to date \(0 B\), 1 symlink in /);
 
@@ -73,7 +49,7 @@ describe('gsync pull', () => {
     expect(Math.floor(localRoot.mtimeMs / 1000)).toBe(Math.floor(remoteRoot.mtimeMs / 1000));
     expect(await readdir(join(local, '.gsync', 'partial'))).toEqual([]);
 
-    const second = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    const second = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(second.code, second.stderr).toBe(0);
     const { runs } = await statusOf(local);
     expect(runs).toHaveLength(2);
@@ -84,15 +60,15 @@ describe('gsync pull', () => {
   });
 
   it('lands in ./<basename> without a local-dir, and fetches only what changed', async () => {
-    const remote = await remoteTree('named-run', { 'a.txt': file('one'), 'b.txt': file('two', { mtime: 1_600_000_000 }) });
-    const cwd = await tempDir();
-    const first = await runGsync(['pull', `${sshd.alias}:${remote}/`], { env: sshd.env, cwd });
+    const remote = await e2e.remoteTree('named-run', { 'a.txt': file('one'), 'b.txt': file('two', { mtime: 1_600_000_000 }) });
+    const cwd = await e2e.tempDir();
+    const first = await runGsync(['pull', `${e2e.sshd.alias}:${remote}/`], { env: e2e.sshd.env, cwd });
     expect(first.code, first.stderr).toBe(0);
     const local = join(cwd, 'named-run');
     expect(await readTree(local)).toEqual(await readTree(remote));
 
-    await writeTree(remote, { 'b.txt': file('two, longer', { mtime: 1_600_000_100 }) }, { owner: sshd.user });
-    const second = await runGsync(['pull', `${sshd.alias}:${remote}`], { env: sshd.env, cwd });
+    await writeTree(remote, { 'b.txt': file('two, longer', { mtime: 1_600_000_100 }) }, { owner: e2e.sshd.user });
+    const second = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`], { env: e2e.sshd.env, cwd });
     expect(second.code, second.stderr).toBe(0);
     expect(await readTree(local)).toEqual(await readTree(remote));
     const { runs } = await statusOf(local);
@@ -100,9 +76,9 @@ describe('gsync pull', () => {
   });
 
   it('pulls a single file into local-dir', async () => {
-    const remote = await remoteTree('single', { 'metrics.json': file('{"acc": 0.93}', { mode: 0o640, mtime: 1_650_000_000 }), 'other.bin': file(1000) });
-    const local = await tempDir();
-    const result = await runGsync(['pull', `${sshd.alias}:${remote}/metrics.json`, local], { env: sshd.env });
+    const remote = await e2e.remoteTree('single', { 'metrics.json': file('{"acc": 0.93}', { mode: 0o640, mtime: 1_650_000_000 }), 'other.bin': file(1000) });
+    const local = await e2e.tempDir();
+    const result = await runGsync(['pull', `${e2e.sshd.alias}:${remote}/metrics.json`, local], { env: e2e.sshd.env });
     expect(result.code, result.stderr).toBe(0);
     const tree = await readTree(local);
     expect([...tree.keys()]).toEqual(['metrics.json']);
@@ -110,13 +86,13 @@ describe('gsync pull', () => {
   });
 
   it('reports an unreadable file by path, brings everything else, and exits 23', async () => {
-    const remote = await remoteTree('unreadable', {
+    const remote = await e2e.remoteTree('unreadable', {
       'ok.txt': file('fine'),
       'secret.bin': file(2048, { mode: 0o000 }),
       sub: dir({ 'also-ok.txt': file('fine too') }),
     });
-    const local = await tempDir();
-    const result = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    const local = await e2e.tempDir();
+    const result = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(result.code).toBe(23);
     expect(result.stderr).toMatch(/secret\.bin: cannot read: Permission denied/);
     withoutStackTrace(result.stderr);
@@ -127,14 +103,14 @@ describe('gsync pull', () => {
   });
 
   it('drops setuid, setgid and sticky bits on arrival', async () => {
-    const remote = await remoteTree('special-modes', {
+    const remote = await e2e.remoteTree('special-modes', {
       'setuid-tool': file('#!/bin/sh\n', { mode: 0o4755 }),
       'setgid-tool': file('#!/bin/sh\n', { mode: 0o2750 }),
       shared: dir({ 'f.txt': file('x') }, { mode: 0o1777 }),
     });
     expect((await stat(join(remote, 'setuid-tool'))).mode & 0o7777).toBe(0o4755);
-    const local = await tempDir();
-    const result = await runGsync(['pull', `${sshd.alias}:${remote}`, local], { env: sshd.env });
+    const local = await e2e.tempDir();
+    const result = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(result.code, result.stderr).toBe(0);
     const tree = await readTree(local);
     expect(tree.get('setuid-tool')?.mode).toBe(0o755);
@@ -143,22 +119,22 @@ describe('gsync pull', () => {
   });
 
   it('takes user@host:dir, with settings for that host from the config', async () => {
-    const remote = await remoteTree('by-user-at-host', { 'a.txt': file('via user@host') });
-    const local = join(await tempDir(), 'out');
-    const config = join(await tempDir(), 'config');
+    const remote = await e2e.remoteTree('by-user-at-host', { 'a.txt': file('via user@host') });
+    const local = join(await e2e.tempDir(), 'out');
+    const config = join(await e2e.tempDir(), 'config');
     await writeFile(
       config,
-      `Host 127.0.0.1\n  Port ${sshd.port}\n  IdentityFile ${sshd.identityPath}\n  UserKnownHostsFile ${sshd.knownHostsPath}\n`,
+      `Host 127.0.0.1\n  Port ${e2e.sshd.port}\n  IdentityFile ${e2e.sshd.identityPath}\n  UserKnownHostsFile ${e2e.sshd.knownHostsPath}\n`,
     );
-    const result = await runGsync(['pull', '-F', config, `${sshd.user.name}@127.0.0.1:${remote}`, local], { env: sshd.env });
+    const result = await runGsync(['pull', '-F', config, `${e2e.sshd.user.name}@127.0.0.1:${remote}`, local], { env: e2e.sshd.env });
     expect(result.code, result.stderr).toBe(0);
     expect(await readTree(local)).toEqual(await readTree(remote));
   });
 
   it('asks for a local-dir when the remote path has no name of its own', async () => {
-    const cwd = await tempDir();
-    for (const source of [`${sshd.alias}:`, `${sshd.alias}:~`, `${sshd.alias}:/`]) {
-      const result = await runGsync(['pull', source], { env: sshd.env, cwd });
+    const cwd = await e2e.tempDir();
+    for (const source of [`${e2e.sshd.alias}:`, `${e2e.sshd.alias}:~`, `${e2e.sshd.alias}:/`]) {
+      const result = await runGsync(['pull', source], { env: e2e.sshd.env, cwd });
       expect(result.code, source).toBe(1);
       expect(result.stderr).toMatch(/has no name to use for the local directory\n\s+hint: give the local directory explicitly/);
     }
@@ -166,54 +142,54 @@ describe('gsync pull', () => {
   });
 
   it('refuses a local-dir that is a file, with exit 3 and a hint', async () => {
-    const remote = await remoteTree('to-a-file', { 'a.txt': file('x') });
-    const parent = await tempDir();
+    const remote = await e2e.remoteTree('to-a-file', { 'a.txt': file('x') });
+    const parent = await e2e.tempDir();
     const target = join(parent, 'not-a-dir');
     await writeFile(target, 'mine');
-    const result = await runGsync(['pull', `${sshd.alias}:${remote}`, target], { env: sshd.env });
+    const result = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, target], { env: e2e.sshd.env });
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/is not a directory\n\s+hint: /);
     withoutStackTrace(result.stderr);
   });
 
   it('says a missing remote path does not exist, with exit 3', async () => {
-    const local = await tempDir();
-    const result = await runGsync(['pull', `${sshd.alias}:${sshd.dataDir}/no-such-dir`, local], { env: sshd.env });
+    const local = await e2e.tempDir();
+    const result = await runGsync(['pull', `${e2e.sshd.alias}:${e2e.sshd.dataDir}/no-such-dir`, local], { env: e2e.sshd.env });
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/no-such-dir does not exist\n\s+hint: /);
     withoutStackTrace(result.stderr);
   });
 
   it('rejects an unknown alias and a missing colon as usage errors (exit 1)', async () => {
-    const local = await tempDir();
-    const unknown = await runGsync(['pull', 'no-such-alias-gsync.invalid:data', local], { env: sshd.env });
+    const local = await e2e.tempDir();
+    const unknown = await runGsync(['pull', 'no-such-alias-gsync.invalid:data', local], { env: e2e.sshd.env });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/unknown host alias 'no-such-alias-gsync\.invalid'/);
     withoutStackTrace(unknown.stderr);
 
-    const noColon = await runGsync(['pull', 'gsync-test', local], { env: sshd.env });
+    const noColon = await runGsync(['pull', 'gsync-test', local], { env: e2e.sshd.env });
     expect(noColon.code).toBe(1);
     expect(noColon.stderr).toMatch(/expected <alias>:<remote-path>/);
     expect(noColon.stderr.trim().split('\n')).toHaveLength(2);
   });
 
   it('refuses a host whose key is not in known_hosts (exit 5), and one whose key changed', async () => {
-    const remote = await remoteTree('hostkey', { 'a.txt': file('x') });
-    const dir = await tempDir();
+    const remote = await e2e.remoteTree('hostkey', { 'a.txt': file('x') });
+    const dir = await e2e.tempDir();
     const config = join(dir, 'config');
     const knownHosts = join(dir, 'known_hosts');
     await writeFile(knownHosts, '');
     await writeFile(
       config,
-      `Host strict\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User ${sshd.user.name}\n  IdentityFile ${sshd.identityPath}\n  UserKnownHostsFile ${knownHosts}\n  StrictHostKeyChecking yes\n`,
+      `Host strict\n  HostName 127.0.0.1\n  Port ${e2e.sshd.port}\n  User ${e2e.sshd.user.name}\n  IdentityFile ${e2e.sshd.identityPath}\n  UserKnownHostsFile ${knownHosts}\n  StrictHostKeyChecking yes\n`,
     );
-    const unknown = await runGsync(['pull', '-F', config, `strict:${remote}`, join(dir, 'out')], { env: sshd.env });
+    const unknown = await runGsync(['pull', '-F', config, `strict:${remote}`, join(dir, 'out')], { env: e2e.sshd.env });
     expect(unknown.code).toBe(5);
     expect(unknown.stderr).toMatch(/host key of \[127\.0\.0\.1\]:\d+ is not known/);
 
     const otherKey = 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
-    await writeFile(knownHosts, `[127.0.0.1]:${sshd.port} ssh-ed25519 ${otherKey}\n`);
-    const changed = await runGsync(['pull', '-F', config, `strict:${remote}`, join(dir, 'out')], { env: sshd.env });
+    await writeFile(knownHosts, `[127.0.0.1]:${e2e.sshd.port} ssh-ed25519 ${otherKey}\n`);
+    const changed = await runGsync(['pull', '-F', config, `strict:${remote}`, join(dir, 'out')], { env: e2e.sshd.env });
     expect(changed.code).toBe(5);
     expect(changed.stderr).toMatch(/changed[\s\S]*ssh-keygen -R '\[127\.0\.0\.1\]:\d+'/);
     withoutStackTrace(changed.stderr);

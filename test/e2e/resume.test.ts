@@ -1,16 +1,13 @@
-import type { ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readSync, writeSync } from 'node:fs';
 import { appendFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BLOCK_SIZE, splitBlocks } from '../../src/core/blocks.js';
-import { startProxy, type TcpProxy } from '../support/proxy.js';
+import { e2eSuite } from '../support/e2eSuite.js';
 import { killGroup } from '../support/runProcess.js';
 import { runGsync, spawnGsync } from '../support/runGsync.js';
-import { startSshd, type Sshd } from '../support/sshd.js';
-import { makeTempDir, removeTempDir } from '../support/tmp.js';
-import { dir, file, pseudoRandomBytes, readTree, writeTree } from '../support/trees.js';
+import { dir, file, pseudoRandomBytes, readTree } from '../support/trees.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 256 * MiB;
@@ -21,37 +18,10 @@ const KILLS = Number(process.env.GSYNC_RESUME_KILLS ?? 5);
 /** Seeded, and the seed printed, so a failing sequence can be replayed (GSYNC_RESUME_SEED=...). */
 const SEED = Number(process.env.GSYNC_RESUME_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
-let sshd: Sshd;
-let proxy: TcpProxy;
-const temps: string[] = [];
-const children: ChildProcess[] = [];
+const e2e = e2eSuite({ prefix: 'gsync-e2e-resume-', proxy: true });
 
-beforeAll(async () => {
-  sshd = await startSshd();
-  proxy = await startProxy(sshd.port);
-  await sshd.addAlias('via-proxy', proxy.port);
-});
-afterAll(async () => {
-  await proxy.close();
-  await sshd.stop();
-});
-afterEach(async () => {
-  proxy.setMode({ kind: 'pass' });
-  for (const child of children.splice(0)) killGroup(child);
-  await Promise.all(temps.splice(0).map(removeTempDir));
-});
-
-async function tempDir(): Promise<string> {
-  const path = await makeTempDir('gsync-e2e-resume-');
-  temps.push(path);
-  return path;
-}
-
-let trees = 0;
 async function bigRemote(): Promise<string> {
-  const root = join(sshd.dataDir, `big${trees++}`);
-  await writeTree(root, { 'ckpt.bin': file(SIZE, { mtime: 1_700_000_000 }) }, { owner: sshd.user });
-  return root;
+  return e2e.remoteTree('big', { 'ckpt.bin': file(SIZE, { mtime: 1_700_000_000 }) });
 }
 
 /** mulberry32: a small seeded generator, good enough to pick kill points. */
@@ -68,22 +38,22 @@ function random(seed: number): () => number {
 
 /** Starts a pull and SIGKILLs its whole process tree once `bytes` more crossed the proxy; resolves with the bytes this run received. */
 async function pullKilledAfter(remote: string, local: string, bytes: number): Promise<number> {
-  const before = proxy.bytesDown;
-  const child = spawnGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: sshd.env });
-  children.push(child);
+  const before = e2e.proxy.bytesDown;
+  const child = spawnGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
+  e2e.track(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const reached = await Promise.race([proxy.waitForBytesDown(before + bytes).then(() => true), exited.then(() => false)]);
+  const reached = await Promise.race([e2e.proxy.waitForBytesDown(before + bytes).then(() => true), exited.then(() => false)]);
   expect(reached, 'the run ended before the kill point').toBe(true);
   killGroup(child);
   await exited;
-  return proxy.bytesDown - before;
+  return e2e.proxy.bytesDown - before;
 }
 
 async function pullToEnd(remote: string, local: string): Promise<number> {
-  const before = proxy.bytesDown;
-  const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: sshd.env, timeoutMs: 120_000 });
+  const before = e2e.proxy.bytesDown;
+  const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
   expect(result.code, result.stderr).toBe(0);
-  return proxy.bytesDown - before;
+  return e2e.proxy.bytesDown - before;
 }
 
 /** What the state file holds for the partial: its file name and the bytes recorded done. */
@@ -104,7 +74,7 @@ describe('block-level resume', () => {
     console.log(`resume kill points: seed ${SEED} (GSYNC_RESUME_SEED=${SEED} replays them)`);
     const next = random(SEED);
     const remote = await bigRemote();
-    const local = join(await tempDir(), 'out');
+    const local = join(await e2e.tempDir(), 'out');
     let done = 0;
     const resentMiB: string[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
@@ -128,17 +98,17 @@ describe('block-level resume', () => {
 
   it('fetches again a recorded block whose bytes were changed in the partial', async () => {
     const remote = await bigRemote();
-    const local = join(await tempDir(), 'out');
+    const local = join(await e2e.tempDir(), 'out');
     await pullKilledAfter(remote, local, 48 * MiB);
     const { name, bytes, blocks } = recorded(local);
     expect(name).toBeDefined();
     expect(blocks).toContain(0);
     // gsync status lists the partial with how much of it is done.
-    const status = await runGsync(['status', '--json', local], { env: sshd.env });
+    const status = await runGsync(['status', '--json', local], { env: e2e.sshd.env });
     expect(status.code, status.stderr).toBe(0);
     const percent = Math.floor((bytes / SIZE) * 100);
     expect((JSON.parse(status.stdout) as { partials: unknown }).partials).toStrictEqual([{ path: 'ckpt.bin', size: SIZE, bytesDone: bytes, percent }]);
-    const text = await runGsync(['status', local], { env: sshd.env });
+    const text = await runGsync(['status', local], { env: e2e.sshd.env });
     expect(text.stdout).toContain(`ckpt.bin: ${percent}% of 256.0 MiB`);
     // Flip one byte of block 0, as a torn write or bit rot would.
     const fd = openSync(join(local, '.gsync', 'partial', name ?? ''), 'r+');
@@ -155,7 +125,7 @@ describe('block-level resume', () => {
 
   it('throws the partial away when the remote file was rewritten between runs', async () => {
     const remote = await bigRemote();
-    const local = join(await tempDir(), 'out');
+    const local = join(await e2e.tempDir(), 'out');
     await pullKilledAfter(remote, local, 40 * MiB);
     const old = recorded(local);
     expect(old.blocks.length).toBeGreaterThan(0);
@@ -172,22 +142,22 @@ describe('block-level resume', () => {
 describe('one file over several connections', () => {
   it('cuts a big file into parts for three workers, and after a kill the next run completes it', async () => {
     const remote = await bigRemote();
-    const local = join(await tempDir(), 'out');
-    const connectionsBefore = proxy.connections;
-    const before = proxy.bytesDown;
-    const child = spawnGsync(['pull', '--connections', '3', `via-proxy:${remote}`, local], { env: sshd.env });
-    children.push(child);
+    const local = join(await e2e.tempDir(), 'out');
+    const connectionsBefore = e2e.proxy.connections;
+    const before = e2e.proxy.bytesDown;
+    const child = spawnGsync(['pull', '--connections', '3', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
+    e2e.track(child);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await proxy.waitForBytesDown(before + 96 * MiB);
+    await e2e.proxy.waitForBytesDown(before + 96 * MiB);
     killGroup(child);
     await exited;
     // The main connection and three workers, all carrying blocks of the one file.
-    expect(proxy.connections - connectionsBefore).toBe(4);
+    expect(e2e.proxy.connections - connectionsBefore).toBe(4);
     const { blocks } = recorded(local);
     const spans = splitBlocks(SIZE / BLOCK_SIZE, 3);
     const parts = new Set(blocks.map((index) => spans.findIndex((span) => index >= span.first && index < span.end)));
     expect([...parts].sort()).toStrictEqual([0, 1, 2]);
-    const result = await runGsync(['pull', '--connections', '3', `via-proxy:${remote}`, local], { env: sshd.env, timeoutMs: 120_000 });
+    const result = await runGsync(['pull', '--connections', '3', `via-proxy:${remote}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
     expect(result.code, result.stderr).toBe(0);
     expect(await readTree(local)).toStrictEqual(await readTree(remote));
   });
@@ -196,25 +166,24 @@ describe('one file over several connections', () => {
 describe('within one run', () => {
   it('rides out a link that drops every 64 MiB: reconnects, goes on, exit 0', async () => {
     const remote = await bigRemote();
-    const local = join(await tempDir(), 'out');
-    proxy.setMode({ kind: 'drop-after', bytes: 64 * MiB });
-    const connectionsBefore = proxy.connections;
-    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: sshd.env, timeoutMs: 120_000 });
+    const local = join(await e2e.tempDir(), 'out');
+    e2e.proxy.setMode({ kind: 'drop-after', bytes: 64 * MiB });
+    const connectionsBefore = e2e.proxy.connections;
+    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
     expect(result.code, result.stderr).toBe(0);
     expect(await readTree(local)).toStrictEqual(await readTree(remote));
     const retries = result.stderr.split('\n').filter((line) => line.includes('trying again in'));
     expect(retries.length, result.stderr).toBeGreaterThanOrEqual(3);
     // The main connection, the worker's first, and one more per drop.
-    expect(proxy.connections - connectionsBefore).toBeGreaterThanOrEqual(2 + retries.length);
+    expect(e2e.proxy.connections - connectionsBefore).toBeGreaterThanOrEqual(2 + retries.length);
   });
 
   it('opens the listing connection again when it drops, and lists on', async () => {
-    const root = join(sshd.dataDir, `many${trees++}`);
     const spec = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`d${i}`, dir({ 'x.txt': file(`file ${i}\n`) })]));
-    await writeTree(root, spec, { owner: sshd.user });
-    const local = join(await tempDir(), 'out');
-    proxy.setMode({ kind: 'drop-after', bytes: 16 * 1024 });
-    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${root}`, local], { env: sshd.env, timeoutMs: 120_000 });
+    const root = await e2e.remoteTree('many', spec);
+    const local = join(await e2e.tempDir(), 'out');
+    e2e.proxy.setMode({ kind: 'drop-after', bytes: 16 * 1024 });
+    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${root}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/listing again in/);
     expect(await readTree(local)).toStrictEqual(await readTree(root));
@@ -222,15 +191,15 @@ describe('within one run', () => {
 
   it('a stalled link is noticed within --timeout + 5 s and, retries spent, ends with exit 30', async () => {
     const remote = await bigRemote();
-    const local = join(await tempDir(), 'out');
-    proxy.setMode({ kind: 'stall-after', bytes: 32 * MiB });
-    const before = proxy.bytesDown;
-    const child = spawnGsync(['pull', '--connections', '1', '--timeout', '2', '--retries', '0', `via-proxy:${remote}`, local], { env: sshd.env });
-    children.push(child);
+    const local = join(await e2e.tempDir(), 'out');
+    e2e.proxy.setMode({ kind: 'stall-after', bytes: 32 * MiB });
+    const before = e2e.proxy.bytesDown;
+    const child = spawnGsync(['pull', '--connections', '1', '--timeout', '2', '--retries', '0', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
+    e2e.track(child);
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await proxy.waitForBytesDown(before + 32 * MiB);
+    await e2e.proxy.waitForBytesDown(before + 32 * MiB);
     const stalledAt = Date.now();
     expect(await exited).toBe(30);
     expect(Date.now() - stalledAt).toBeLessThanOrEqual(7_000);
@@ -241,10 +210,10 @@ describe('within one run', () => {
 
   it('recovers from stalls by itself while each new connection moves the file forward', async () => {
     const remote = await bigRemote();
-    const local = join(await tempDir(), 'out');
-    proxy.setMode({ kind: 'stall-after', bytes: 100 * MiB });
+    const local = join(await e2e.tempDir(), 'out');
+    e2e.proxy.setMode({ kind: 'stall-after', bytes: 100 * MiB });
     const result = await runGsync(['pull', '--connections', '1', '--timeout', '2', '--retries', '2', `via-proxy:${remote}`, local], {
-      env: sshd.env,
+      env: e2e.sshd.env,
       timeoutMs: 120_000,
     });
     expect(result.code, result.stderr).toBe(0);
@@ -255,18 +224,17 @@ describe('within one run', () => {
 
 describe('--append', () => {
   it('extends a file that only grew: fetches the new bytes and the last old block, nothing else', async () => {
-    const root = join(sshd.dataDir, `grow${trees++}`);
-    await writeTree(root, { 'train.log': file(64 * MiB + 12_345, { mtime: 1_700_000_000 }) }, { owner: sshd.user });
-    const local = join(await tempDir(), 'out');
+    const root = await e2e.remoteTree('grow', { 'train.log': file(64 * MiB + 12_345, { mtime: 1_700_000_000 }) });
+    const local = join(await e2e.tempDir(), 'out');
     await pullToEnd(root, local);
     const path = join(root, 'train.log');
     const added = pseudoRandomBytes('appended', 20 * MiB);
     await appendFile(path, added);
     await utimes(path, 1_700_000_900, 1_700_000_900);
-    const before = proxy.bytesDown;
-    const result = await runGsync(['pull', '--append', '--connections', '1', `via-proxy:${root}`, local], { env: sshd.env, timeoutMs: 120_000 });
+    const before = e2e.proxy.bytesDown;
+    const result = await runGsync(['pull', '--append', '--connections', '1', `via-proxy:${root}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
     expect(result.code, result.stderr).toBe(0);
-    const received = proxy.bytesDown - before;
+    const received = e2e.proxy.bytesDown - before;
     expect(received).toBeGreaterThanOrEqual(added.length);
     expect(received).toBeLessThanOrEqual(added.length + BLOCK_SIZE + MiB);
     expect(await readTree(local)).toStrictEqual(await readTree(root));
