@@ -4,6 +4,9 @@
  * fullwidth `．．` stays an ordinary name and can never become `..`.
  */
 
+/** gsync's own namespace in the destination root: state, lock and partial files. */
+export const STATE_DIR_NAME = '.gsync';
+
 /** Why a name was refused, or undefined when it is a safe single component. */
 export function unsafeNameReason(name: string): string | undefined {
   if (name.length === 0) return 'empty name';

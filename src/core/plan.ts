@@ -1,5 +1,6 @@
 import type { Action, DirInput, DirPlan, DirRef, LocalEntry, ManifestRow, RemoteEntry } from './types.js';
 import { joinRelative } from './names.js';
+import { unsafeLinkReason, type LinksMode } from './links.js';
 import { localModeOf } from './modes.js';
 
 /**
@@ -15,7 +16,7 @@ export function planDir(input: DirInput): DirPlan {
 
   for (const remote of input.remote) {
     const path = joinRelative(input.path, remote.name);
-    const action = planEntry(path, remote, local.get(remote.name), state.get(path), input.append ?? false);
+    const action = planEntry(path, remote, local.get(remote.name), state.get(path), input);
     if (action) actions.push(action);
     if (remote.kind === 'dir') subdirs.push({ path, attrs: { mtime: remote.mtime, mode: remote.mode } });
   }
@@ -23,7 +24,7 @@ export function planDir(input: DirInput): DirPlan {
 }
 
 /** The action for one remote entry, or undefined when a directory is already there. */
-function planEntry(path: string, remote: RemoteEntry, local: LocalEntry | undefined, known: ManifestRow | undefined, append: boolean): Action | undefined {
+function planEntry(path: string, remote: RemoteEntry, local: LocalEntry | undefined, known: ManifestRow | undefined, input: DirInput): Action | undefined {
   switch (remote.kind) {
     case 'dir':
       if (local?.kind === 'dir') return undefined;
@@ -35,10 +36,12 @@ function planEntry(path: string, remote: RemoteEntry, local: LocalEntry | undefi
         const settled = isRecorded(known, remote) && local.mode === localModeOf(remote.mode);
         return settled ? { type: 'skip', path, entry: remote } : { type: 'adopt', path, entry: remote };
       }
-      if (append && local?.kind === 'file' && grewSince(local, known, remote)) return { type: 'append', path, entry: remote, from: local.size };
+      if (input.append && local?.kind === 'file' && grewSince(local, known, remote)) return { type: 'append', path, entry: remote, from: local.size };
       return { type: 'fetch', path, entry: remote };
     case 'symlink': {
       const target = remote.linkTarget ?? '';
+      const refused = refusedLink(path, target, input.links ?? 'safe');
+      if (refused) return { type: 'unsupported', path, entry: remote, reason: refused };
       if (local?.kind === 'dir') return conflict(path, 'a local directory stands where the remote has a symlink');
       if (local?.kind === 'symlink' && local.linkTarget === target) {
         return isRecorded(known, remote) ? { type: 'skip', path, entry: remote } : { type: 'adopt', path, entry: remote };
@@ -46,8 +49,16 @@ function planEntry(path: string, remote: RemoteEntry, local: LocalEntry | undefi
       return { type: 'symlink', path, target, entry: remote };
     }
     case 'other':
-      return { type: 'unsupported', path, entry: remote };
+      return { type: 'unsupported', path, entry: remote, reason: 'not a regular file, directory or symlink (a FIFO, socket or device)' };
   }
+}
+
+/** Why --links keeps this symlink from being made, or undefined. */
+function refusedLink(path: string, target: string, mode: LinksMode): string | undefined {
+  if (mode === 'none') return `symlink (to ${JSON.stringify(target)}) not made: --links=none`;
+  if (mode === 'all') return undefined;
+  const reason = unsafeLinkReason(path, target);
+  return reason && `symlink to ${JSON.stringify(target)} not made: ${reason} (--links=all copies it as it is)`;
 }
 
 /** The local file is the last complete copy the state file recorded, and the remote one is longer now. */

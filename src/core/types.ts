@@ -1,3 +1,5 @@
+import type { LinksMode } from './links.js';
+
 /** The data that flows between the pipeline's stages. Paths are relative, posix, '' is the root. */
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
@@ -44,6 +46,8 @@ export interface DirInput {
   readonly self?: DirAttrs;
   /** --append: a file that only grew since its last complete copy is extended, not fetched again. */
   readonly append?: boolean;
+  /** --links: which remote symlinks are made (default safe). */
+  readonly links?: LinksMode;
 }
 
 export type Action =
@@ -56,7 +60,8 @@ export type Action =
   /** Content already in place (same size and mtime): fix its mode if it differs and record it. */
   | { readonly type: 'adopt'; readonly path: string; readonly entry: RemoteEntry }
   | { readonly type: 'conflict'; readonly path: string; readonly reason: string }
-  | { readonly type: 'unsupported'; readonly path: string; readonly entry: RemoteEntry };
+  /** Not made locally, for `reason` (a FIFO, a device, a symlink that could lead outside): said, not a failure. */
+  | { readonly type: 'unsupported'; readonly path: string; readonly entry: RemoteEntry; readonly reason: string };
 
 export interface DirAttrs {
   readonly mtime: number;

@@ -1,9 +1,8 @@
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { unsafeNameReason } from '../core/names.js';
+import { STATE_DIR_NAME, unsafeNameReason } from '../core/names.js';
 import { GsyncError } from '../errors/GsyncError.js';
 
-/** gsync's own namespace in the destination root: state, lock and partial files. */
-export const STATE_DIR_NAME = '.gsync';
+export { STATE_DIR_NAME };
 
 /**
  * The one place local paths are built. Every relative path from the remote side is checked

@@ -1,5 +1,6 @@
 import { chmod, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
 import { BLOCKED_FROM } from '../core/blocks.js';
+import type { LinksMode } from '../core/links.js';
 import { localModeOf } from '../core/modes.js';
 import type { RetryPolicy } from '../core/retry.js';
 import { planDir } from '../core/plan.js';
@@ -43,6 +44,7 @@ export interface PullContext {
   readonly signal: AbortSignal | undefined;
   /** --append: extend files that only grew instead of fetching them again. */
   readonly append: boolean;
+  readonly links: LinksMode;
   /** The worker pool's size: how many parts a big file may be cut into. */
   readonly connections: number;
 }
@@ -91,7 +93,7 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
         ctx.tally.problem({ path: action.path, stage: 'plan', code: 'conflict', message: action.reason }, dir);
         break;
       case 'unsupported':
-        ctx.notice(action.path, 'skipping non-regular file');
+        ctx.notice(action.path, action.reason);
         break;
     }
   }
@@ -115,11 +117,11 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput;
     listLocal(ctx, dir),
     single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message) => ctx.notice(dir, message)),
   ]);
-  if (single) return { input: { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, append: ctx.append }, listed: true };
+  if (single) return { input: { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, append: ctx.append, links: ctx.links }, listed: true };
   for (const problem of listing.problems) ctx.tally.problem(problem, dir);
   // A directory we could not list keeps a writable mode, so the next run can still fill it.
   const listed = !listing.problems.some((p) => p.path === dir);
-  const base = { path: dir, remote: listing.entries, local, state, append: ctx.append };
+  const base = { path: dir, remote: listing.entries, local, state, append: ctx.append, links: ctx.links };
   return { input: listed && ref.attrs ? { ...base, self: ref.attrs } : base, listed };
 }
 

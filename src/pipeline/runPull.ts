@@ -2,6 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultLocalName, parseTarget } from '../core/target.js';
 import type { DirOutcome, DirRef, RunSummary } from '../core/types.js';
+import type { LinksMode } from '../core/links.js';
 import { defaultRetryPolicy } from '../core/retry.js';
 import { formatBytes } from '../core/format.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
@@ -40,6 +41,8 @@ export interface PullRequest {
   readonly retries?: number;
   /** --append: extend files that only grew since their last complete copy. */
   readonly append?: boolean;
+  /** --links: which remote symlinks are made (default safe: only those that cannot lead outside). */
+  readonly links?: LinksMode;
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting stops new work, keeps what is in place, and ends the run with exit 20. */
   readonly signal?: AbortSignal;
@@ -134,6 +137,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     retry,
     signal: stop.signal,
     append: request.append ?? false,
+    links: request.links ?? 'safe',
     connections,
     completion,
     tally,

@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { LINKS_MODES } from '../../core/links.js';
 import type { SettingsOverrides } from '../../ssh/settings.js';
 import { GsyncCommand } from '../baseCommand.js';
 
@@ -23,6 +24,11 @@ date: files with the same size and mtime are not sent again.`;
     timeout: Flags.integer({ description: 'seconds without data before a connection counts as stalled and is replaced (default 60)', min: 1 }),
     retries: Flags.integer({ description: 'attempts in a row without progress before a dropped or stalled link ends the run (default 5)', min: 0 }),
     append: Flags.boolean({ description: 'extend files that only grew since the last complete copy, checking the seam, instead of fetching them again' }),
+    links: Flags.option({
+      description: 'remote symlinks to make: safe (only those that cannot lead out of the destination), all (verbatim), none',
+      options: LINKS_MODES,
+      default: 'safe' as const,
+    })(),
     connections: Flags.integer({ description: 'SSH connections used for transfers (1 for single-socket proxies)', min: 1, max: 64 }),
     verbose: Flags.boolean({ char: 'v', description: 'print each file as it arrives' }),
     quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors' }),
@@ -47,6 +53,7 @@ date: files with the same size and mtime are not sent again.`;
           ...(flags.timeout === undefined ? {} : { timeoutSeconds: flags.timeout }),
           ...(flags.retries === undefined ? {} : { retries: flags.retries }),
           append: flags.append,
+          links: flags.links,
           signal: abort.signal,
         },
         plainSink({
