@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultLocalName, parseTarget } from '../core/target.js';
@@ -143,7 +144,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     tally,
     notice: (path, message) => sink.emit({ type: 'notice', path, message }),
     fileDone: (path, bytes) => sink.emit({ type: 'file', path, bytes }),
-    partialPath: () => join(destination.partialDir, `${runId}-${++partials}`),
+    // Unguessable, so nothing can be planted at a partial's name before it is made.
+    partialPath: () => join(destination.partialDir, `${runId}-${++partials}-${randomBytes(6).toString('hex')}`),
   };
 
   // Workers stop at once; the queue stops issuing directories when it sees the signal.

@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, fdatasync, futimesSync, openSync } from 'node:fs';
+import { closeSync, fchmodSync, fdatasync, futimesSync } from 'node:fs';
 import type { SFTPWrapper } from 'ssh2';
 import { BLOCK_SIZE, blockCount, blockRange, type BlockRange } from '../core/blocks.js';
 import { localModeOf } from '../core/modes.js';
@@ -6,6 +6,7 @@ import { readRemoteFile } from '../remote/readLoop.js';
 import { localIoError, verdictOf } from '../errors/classify.js';
 import { hashRange, hasher } from './blockHash.js';
 import { changedResult, refusedResult } from './fileOutcome.js';
+import { openPartial } from './partialFile.js';
 import type { BlockRecord, BlocksDone, BlockTask, FileResult } from './protocol.js';
 
 /**
@@ -26,7 +27,7 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
   const { file } = task;
   const xx = await hasher();
   const scratch = Buffer.allocUnsafe(HASH_SLICE);
-  const fd = openSync(file.partialPath, constants.O_RDWR | constants.O_CREAT, 0o600);
+  const fd = openPartial(file.partialPath, 'resume');
   const reporter = new GroupReporter(fd, task);
   try {
     const hashOf = (range: BlockRange): string => {

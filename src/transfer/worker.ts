@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, futimesSync, openSync } from 'node:fs';
+import { closeSync, fchmodSync, futimesSync } from 'node:fs';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { localModeOf } from '../core/modes.js';
 import { classify, localIoError, verdictOf } from '../errors/classify.js';
@@ -7,6 +7,7 @@ import { readRemoteFile } from '../remote/readLoop.js';
 import { openSession, type Session } from '../ssh/connect.js';
 import { fetchBlocks } from './blockFetch.js';
 import { changedResult, refusedResult } from './fileOutcome.js';
+import { openPartial } from './partialFile.js';
 import { StallWatch } from './stallWatch.js';
 import type { BlockTask, FetchTask, FileResult, FileTask, HangUpMessage, TaskResult, WorkerInit } from './protocol.js';
 
@@ -94,7 +95,7 @@ async function whyFailed(current: Session | undefined, error: unknown): Promise<
 
 /** Local calls here are synchronous on purpose: see readLoop.ts. */
 async function fetchOne(sftp: Session['sftp'], file: FileTask): Promise<FileResult> {
-  const fd = openSync(file.partialPath, 'w', 0o600);
+  const fd = openPartial(file.partialPath, 'fresh');
   try {
     const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, { onData: () => watch.fed() });
     if (outcome.status === 'changed') return changedResult(file.path, outcome);
