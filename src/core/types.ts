@@ -103,6 +103,7 @@ export type ProblemCode =
   | 'vanished'
   | 'changed'
   | 'unsafe-name'
+  | 'too-large'
   | 'conflict'
   | 'io';
 

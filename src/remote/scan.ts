@@ -39,6 +39,11 @@ export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string
       }
       const { mode, size, mtime } = item.attrs;
       const kind = kindOf(mode);
+      // ssh2 turns a 64-bit size past 2^53 into an inexact number: no real file is that big.
+      if (kind === 'file' && !(Number.isSafeInteger(size) && size >= 0)) {
+        problems.push({ path, stage: 'scan', code: 'too-large', message: `refused: the server says it holds ${size} bytes` });
+        return undefined;
+      }
       const entry: RemoteEntry = { name, kind, size: kind === 'file' ? size : 0, mtime, mode: mode & 0o7777 };
       if (kind !== 'symlink') return entry;
       try {
@@ -51,8 +56,19 @@ export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string
       }
     }),
   );
-  const kept = entries.filter((e): e is RemoteEntry => e !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { entries: kept, problems };
+  const listed = entries.filter((e): e is RemoteEntry => e !== undefined);
+  return { entries: withoutDuplicates(dir, listed, problems).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), problems };
+}
+
+/** A name listed twice cannot be trusted either way: neither entry is used, both are reported. */
+function withoutDuplicates(dir: string, entries: RemoteEntry[], problems: Problem[]): RemoteEntry[] {
+  const seen = new Map<string, number>();
+  for (const { name } of entries) seen.set(name, (seen.get(name) ?? 0) + 1);
+  if (seen.size === entries.length) return entries;
+  for (const [name, count] of seen) {
+    if (count > 1) problems.push({ path: joinRelative(dir, name), stage: 'scan', code: 'unsafe-name', message: `refused remote name: listed ${count} times in one directory` });
+  }
+  return entries.filter((e) => seen.get(e.name) === 1);
 }
 
 /** The server refusing one path, as that path's problem; undefined for anything else (the link). */
