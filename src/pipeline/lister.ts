@@ -1,6 +1,6 @@
 import type { RetryPolicy } from '../core/retry.js';
 import { classify } from '../errors/classify.js';
-import { listRemoteDir, type RemoteListing } from '../remote/scan.js';
+import { listRemoteDir, type ListingBounds, type RemoteListing } from '../remote/scan.js';
 import { openSession, type Session } from '../ssh/connect.js';
 import type { ConnectSpec } from '../ssh/spec.js';
 import { retrying } from './retrying.js';
@@ -18,19 +18,21 @@ export class Lister {
   readonly #spec: ConnectSpec;
   readonly #retry: RetryPolicy;
   readonly #signal: AbortSignal | undefined;
+  readonly #bounds: ListingBounds;
 
-  constructor(session: Session, spec: ConnectSpec, retry: RetryPolicy, signal: AbortSignal | undefined) {
+  constructor(session: Session, spec: ConnectSpec, retry: RetryPolicy, signal: AbortSignal | undefined, bounds: ListingBounds) {
     this.#session = session;
     this.#spec = spec;
     this.#retry = retry;
     this.#signal = signal;
+    this.#bounds = bounds;
   }
 
   async list(root: string, dir: string, notice: (message: string) => void): Promise<RemoteListing> {
     let listing: RemoteListing | undefined;
     await retrying({ retry: this.#retry, signal: this.#signal }, 'listing again', notice, async () => {
       try {
-        listing = await listRemoteDir((await this.#current()).sftp, root, dir);
+        listing = await listRemoteDir((await this.#current()).sftp, root, dir, this.#bounds);
         return { failure: undefined, progressed: true };
       } catch (error) {
         // A request failed because the link died: the link's reason says more than the request's.

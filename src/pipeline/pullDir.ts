@@ -45,6 +45,8 @@ export interface PullContext {
   /** --append: extend files that only grew instead of fetching them again. */
   readonly append: boolean;
   readonly links: LinksMode;
+  /** Directories deeper than this are reported, not descended into. */
+  readonly maxDepth: number;
   /** The worker pool's size: how many parts a big file may be cut into. */
   readonly connections: number;
 }
@@ -98,7 +100,16 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
     }
   }
   ctx.store.recordEntries(adopted, ctx.runId);
-  for (const sub of plan.subdirs) descend(sub);
+  for (const sub of plan.subdirs) {
+    if (sub.path.split('/').length <= ctx.maxDepth) {
+      descend(sub);
+      continue;
+    }
+    ctx.tally.problem({ path: sub.path, stage: 'scan', code: 'too-large', message: `not descended into: deeper than ${ctx.maxDepth} levels (--max-depth raises the limit)` }, dir);
+    // Left empty and writable (no remote attributes), and done as far as its parent is concerned.
+    ctx.completion.opened(sub.path, 0, undefined);
+    await ctx.completion.finished(sub.path);
+  }
   placing.push(...fetchAll(ctx, fetches));
   placing.push(
     ...appends.map(({ path, entry, from }) => pullBigFile(ctx, { path, remotePath: remotePathIn(ctx, path, entry), entry, row: rowOf(path, entry), appendFrom: from })),

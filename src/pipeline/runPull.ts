@@ -17,6 +17,7 @@ import type { SettingsOverrides } from '../ssh/settings.js';
 import type { ConnectSpec } from '../ssh/spec.js';
 import { resolveConnectSpec } from '../ssh/config.js';
 import { openSession, type Session } from '../ssh/connect.js';
+import { defaultListingBounds } from '../remote/scan.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
 import { TransferPool, defaultConnections } from '../transfer/pool.js';
@@ -44,6 +45,10 @@ export interface PullRequest {
   readonly append?: boolean;
   /** --links: which remote symlinks are made (default safe: only those that cannot lead outside). */
   readonly links?: LinksMode;
+  /** --max-dir-entries: a remote directory listing more is not used (default 1,000,000). */
+  readonly maxDirEntries?: number;
+  /** --max-depth: directories deeper than this are not descended into (default 64, as OpenSSH's own recursion). */
+  readonly maxDepth?: number;
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting stops new work, keeps what is in place, and ends the run with exit 20. */
   readonly signal?: AbortSignal;
@@ -51,6 +56,9 @@ export interface PullRequest {
 
 /** --timeout's default: long enough for a busy server, short enough that a dead route is noticed. */
 const DEFAULT_TIMEOUT_SECONDS = 60;
+
+/** OpenSSH's sftp stops its own recursion at this depth; no real tree goes deeper. */
+const DEFAULT_MAX_DEPTH = 64;
 
 /** Directories worked on at once: enough to keep listings and transfers overlapping. */
 const DIRS_AT_ONCE = 8;
@@ -115,7 +123,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
   const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
-  const lister = new Lister(session, spec, retry, stop.signal);
+  const lister = new Lister(session, spec, retry, stop.signal, { maxEntries: request.maxDirEntries ?? defaultListingBounds.maxEntries });
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
     await applyDirAttrs(destination.pathOf(dir), attrs);
@@ -139,6 +147,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     signal: stop.signal,
     append: request.append ?? false,
     links: request.links ?? 'safe',
+    maxDepth: request.maxDepth ?? DEFAULT_MAX_DEPTH,
     connections,
     completion,
     tally,

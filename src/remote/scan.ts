@@ -1,9 +1,10 @@
-import type { SFTPWrapper } from 'ssh2';
+import type { FileEntryWithStats, SFTPWrapper } from 'ssh2';
 import { entryRefusal } from '../errors/classify.js';
+import { GsyncError } from '../errors/GsyncError.js';
 import { joinRelative, unsafeNameReason } from '../core/names.js';
 import type { Problem, RemoteEntry } from '../core/types.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
-import { kindOf, readdir, readlink } from './sftp.js';
+import { closeHandle, kindOf, opendir, readdirBatch, readlink } from './sftp.js';
 
 /** One remote directory's entries, and the entries that could not be used. */
 export interface RemoteListing {
@@ -11,17 +12,30 @@ export interface RemoteListing {
   readonly problems: Problem[];
 }
 
+/** How much one listing may hold; the default is far past any real directory. */
+export interface ListingBounds {
+  readonly maxEntries: number;
+}
+
+export const defaultListingBounds: ListingBounds = { maxEntries: 1_000_000 };
+
+/** Bytes of names one listing may send, and how long it may take: a server that never stops is cut off. */
+const MAX_NAME_CHARS = 256 * 1024 * 1024;
+const MAX_LISTING_MS = 10 * 60_000;
+/** READDIR replies in a row without a name: a server stringing gsync along instead of saying EOF. */
+const MAX_EMPTY_REPLIES = 64;
+
 /**
  * Lists one remote directory (relative path `dir` under `root`). Every name is validated before
  * use; symlink targets are read concurrently, so a directory costs a few round trips whatever
- * its size. A directory that cannot be listed is a Problem, not an exception; a broken
- * connection is thrown.
+ * its size. A directory that cannot be listed, or lists past `bounds`, is a Problem, not an
+ * exception; a broken connection is thrown.
  */
-export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string): Promise<RemoteListing> {
+export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string, bounds: ListingBounds = defaultListingBounds): Promise<RemoteListing> {
   const problems: Problem[] = [];
   let raw;
   try {
-    raw = await readdir(sftp, remotePathOf(root, dir));
+    raw = await readWholeDir(sftp, remotePathOf(root, dir), bounds);
   } catch (error) {
     const problem = refusal(dir, error, 'cannot list directory');
     if (!problem) throw error;
@@ -58,6 +72,38 @@ export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string
   );
   const listed = entries.filter((e): e is RemoteEntry => e !== undefined);
   return { entries: withoutDuplicates(dir, listed, problems).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), problems };
+}
+
+/** READDIR until EOF, as ssh2's own readdir does, but bounded: it would gather an endless listing forever. */
+async function readWholeDir(sftp: SFTPWrapper, path: string, bounds: ListingBounds): Promise<FileEntryWithStats[]> {
+  const handle = await opendir(sftp, path);
+  try {
+    const entries: FileEntryWithStats[] = [];
+    const started = Date.now();
+    let chars = 0;
+    let empty = 0;
+    for (let batch = await readdirBatch(sftp, handle); batch; batch = await readdirBatch(sftp, handle)) {
+      empty = batch.length === 0 ? empty + 1 : 0;
+      for (const item of batch) {
+        chars += item.filename.length;
+        entries.push(item);
+      }
+      const over = pastBounds(entries.length, chars, empty, Date.now() - started, bounds);
+      if (over) throw new GsyncError('remote-io', `the listing went past its bounds: ${over}`);
+    }
+    return entries;
+  } finally {
+    void closeHandle(sftp, handle);
+  }
+}
+
+/** Which bound a listing so far went past, if any. */
+function pastBounds(entries: number, chars: number, emptyReplies: number, elapsedMs: number, bounds: ListingBounds): string | undefined {
+  if (entries > bounds.maxEntries) return `more than ${bounds.maxEntries} entries (--max-dir-entries raises the limit)`;
+  if (chars > MAX_NAME_CHARS) return 'more than 256 MiB of names';
+  if (emptyReplies > MAX_EMPTY_REPLIES) return `${emptyReplies} replies in a row without a name and no end`;
+  if (elapsedMs > MAX_LISTING_MS) return 'still listing after 10 minutes';
+  return undefined;
 }
 
 /** A name listed twice cannot be trusted either way: neither entry is used, both are reported. */

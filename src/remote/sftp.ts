@@ -70,7 +70,16 @@ function request<T>(sftp: SFTPWrapper, start: (done: (error: Error | null | unde
 
 export const stat = (sftp: SFTPWrapper, path: string): Promise<Attributes> => request(sftp, (done) => sftp.stat(path, done));
 
-export const readdir = (sftp: SFTPWrapper, path: string): Promise<FileEntryWithStats[]> => request(sftp, (done) => sftp.readdir(path, done));
+export const opendir = (sftp: SFTPWrapper, path: string): Promise<Buffer> => request(sftp, (done) => sftp.opendir(path, done));
+
+/** One READDIR on an open directory: the next batch of names, or undefined at the end. */
+export const readdirBatch = (sftp: SFTPWrapper, handle: Buffer): Promise<FileEntryWithStats[] | undefined> =>
+  request(sftp, (done) =>
+    sftp.readdir(handle, (error, list) => {
+      if ((error as SftpError | undefined)?.code === SftpStatus.eof) done(undefined, undefined);
+      else done(error, list);
+    }),
+  );
 
 export const readlink = (sftp: SFTPWrapper, path: string): Promise<string> => request(sftp, (done) => sftp.readlink(path, done));
 

@@ -102,6 +102,24 @@ describe('gsync pull', () => {
     expect(await readdir(join(local, '.gsync', 'partial'))).toEqual([]);
   });
 
+  it('bounds a listing and the depth: what goes past is reported, the rest arrives with its attributes', async () => {
+    const remote = await e2e.remoteTree('bounded', {
+      'ok.txt': file('fine'),
+      crowded: dir(Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`f${i}`, file(`${i}`)]))),
+      a: dir({ 'a.txt': file('a'), b: dir({ 'b.txt': file('b'), c: dir({ 'too-deep.txt': file('c') }) }, { mode: 0o750, mtime: 1_600_000_000 }) }),
+    });
+    const local = await e2e.tempDir();
+    const result = await runGsync(['pull', '--max-dir-entries', '4', '--max-depth', '2', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
+    expect(result.code, result.stderr).toBe(23);
+    expect(result.stderr).toMatch(/^gsync: crowded: cannot list directory: the listing went past its bounds: more than 4 entries \(--max-dir-entries/m);
+    expect(result.stderr).toMatch(/^gsync: a\/b\/c: not descended into: deeper than 2 levels/m);
+    withoutStackTrace(result.stderr);
+    const got = await readTree(local);
+    const want = await readTree(remote);
+    for (const path of ['ok.txt', 'a', 'a/a.txt', 'a/b', 'a/b/b.txt']) expect(got.get(path), path).toEqual(want.get(path));
+    expect([...got.keys()].filter((p) => p.startsWith('crowded/') || p.startsWith('a/b/c/'))).toEqual([]);
+  });
+
   it('drops setuid, setgid and sticky bits on arrival', async () => {
     const remote = await e2e.remoteTree('special-modes', {
       'setuid-tool': file('#!/bin/sh\n', { mode: 0o4755 }),

@@ -29,6 +29,8 @@ date: files with the same size and mtime are not sent again.`;
       options: LINKS_MODES,
       default: 'safe' as const,
     })(),
+    'max-dir-entries': Flags.integer({ description: 'a remote directory listing more entries than this is reported, not used (default 1000000)', min: 1 }),
+    'max-depth': Flags.integer({ description: 'remote directories deeper than this are reported, not descended into (default 64)', min: 1 }),
     connections: Flags.integer({ description: 'SSH connections used for transfers (1 for single-socket proxies)', min: 1, max: 64 }),
     verbose: Flags.boolean({ char: 'v', description: 'print each file as it arrives' }),
     quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors' }),
@@ -54,6 +56,8 @@ date: files with the same size and mtime are not sent again.`;
           ...(flags.retries === undefined ? {} : { retries: flags.retries }),
           append: flags.append,
           links: flags.links,
+          ...(flags['max-dir-entries'] === undefined ? {} : { maxDirEntries: flags['max-dir-entries'] }),
+          ...(flags['max-depth'] === undefined ? {} : { maxDepth: flags['max-depth'] }),
           signal: abort.signal,
         },
         plainSink({
