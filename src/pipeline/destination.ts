@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
@@ -25,15 +25,31 @@ export async function prepareDestination(localDir: string): Promise<Destination>
     // mount: ask first, so a read-only destination fails here, plainly, and not mid-run.
     await access(root, constants.W_OK);
     const destination = new Destination(root);
-    await mkdir(destination.partialDir, { recursive: true, mode: 0o700 });
+    await ownDir(destination.stateDir);
+    await ownDir(destination.partialDir);
+    // Private, whoever made it: it holds partial data and the record of the mirror.
+    await chmod(destination.stateDir, 0o700);
     await access(destination.partialDir, constants.W_OK);
     return destination;
   } catch (error) {
+    if (error instanceof GsyncError) throw error;
     const errno = error as NodeJS.ErrnoException;
     if (errno.code && unwritable.has(errno.code)) throw localIoError(error, `cannot write the destination ${absolute}`);
     throw new GsyncError('local-path', `cannot use ${absolute} as the destination: ${errno.code ?? errno.message}`, {
       hint: errno.code === 'ENOTDIR' ? 'a path component is a file, not a directory' : 'check that you may create and write it',
       cause: error,
+    });
+  }
+}
+
+/** Makes a directory of gsync's own, or checks the one there is really a directory: never a symlink to follow. */
+async function ownDir(path: string): Promise<void> {
+  await mkdir(path, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  if (!(await lstat(path)).isDirectory()) {
+    throw new GsyncError('local-path', `${path} is not a directory (a symlink or a file stands there)`, {
+      hint: 'gsync keeps its state there and never follows a link at that name: move it away',
     });
   }
 }

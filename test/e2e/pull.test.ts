@@ -1,4 +1,4 @@
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat, symlink as makeSymlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { e2eSuite } from '../support/e2eSuite.js';
@@ -118,6 +118,23 @@ describe('gsync pull', () => {
     const want = await readTree(remote);
     for (const path of ['ok.txt', 'a', 'a/a.txt', 'a/b', 'a/b/b.txt']) expect(got.get(path), path).toEqual(want.get(path));
     expect([...got.keys()].filter((p) => p.startsWith('crowded/') || p.startsWith('a/b/c/'))).toEqual([]);
+  });
+
+  it('never follows a symlink planted at .gsync: refuses with exit 3, its target untouched', async () => {
+    const remote = await e2e.remoteTree('planted-state', { 'ok.txt': file('fine') });
+    const base = await e2e.tempDir();
+    const elsewhere = join(base, 'elsewhere');
+    const local = join(base, 'mirror');
+    await writeTree(elsewhere, { 'keep.txt': file('mine', { mode: 0o644 }) });
+    await writeTree(local, {});
+    await makeSymlink(elsewhere, join(local, '.gsync'));
+    const before = await readTree(elsewhere);
+    const modeBefore = (await stat(elsewhere)).mode;
+    const result = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/\.gsync is not a directory \(a symlink/);
+    expect(await readTree(elsewhere)).toEqual(before);
+    expect((await stat(elsewhere)).mode, 'no chmod through the link').toBe(modeBefore);
   });
 
   it('drops setuid, setgid and sticky bits on arrival', async () => {
