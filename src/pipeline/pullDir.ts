@@ -1,4 +1,4 @@
-import { chmod, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import { lutimes, mkdir, rm, symlink } from 'node:fs/promises';
 import { BLOCKED_FROM } from '../core/blocks.js';
 import type { LinksMode } from '../core/links.js';
 import { localModeOf } from '../core/modes.js';
@@ -7,6 +7,7 @@ import { planDir } from '../core/plan.js';
 import type { Action, DirAttrs, DirInput, DirOutcome, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
 import { localIoError } from '../errors/classify.js';
 import type { Committer } from '../local/atomic.js';
+import { setDirAttrs, setFileMode } from '../local/attrs.js';
 import type { Destination } from '../local/paths.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
 import { listLocalDir } from '../local/scan.js';
@@ -84,7 +85,7 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
         placing.push(placeSymlink(ctx, action.path, action.target, action.entry));
         break;
       case 'adopt':
-        if (action.entry.kind === 'file') await chmod(ctx.destination.pathOf(action.path), localModeOf(action.entry.mode));
+        if (action.entry.kind === 'file') await setFileMode(ctx.destination.pathOf(action.path), localModeOf(action.entry.mode));
         adopted.push(rowOf(action.path, action.entry));
         countSkipped(ctx.tally, action.entry);
         break;
@@ -246,7 +247,6 @@ function countSkipped(tally: Tally, entry: RemoteEntry): void {
 }
 
 /** Applies a finished directory's remote mtime and mode (setuid/setgid/sticky dropped). */
-export async function applyDirAttrs(path: string, attrs: DirAttrs): Promise<void> {
-  await chmod(path, localModeOf(attrs.mode));
-  await utimes(path, attrs.mtime, attrs.mtime);
+export function applyDirAttrs(path: string, attrs: DirAttrs): Promise<void> {
+  return setDirAttrs(path, localModeOf(attrs.mode), attrs.mtime);
 }
