@@ -57,6 +57,8 @@ export async function startHostileServer(options: HostileServerOptions): Promise
 
   const server = new Server({ hostKeys: [options.hostKey], banner: `welcome ${HOSTILE_TEXT}\r\n` }, (client) => {
     connections.add(client);
+    // As gsync does on its side: without it, each reply's tail waits out Nagle and delayed ACKs (~40 ms).
+    (client as Connection & { setNoDelay(noDelay: boolean): void }).setNoDelay(true);
     client.on('error', () => undefined); // a client killed mid-run resets the socket
     client.on('close', () => connections.delete(client));
     client.on('authentication', (ctx) => authenticate(ctx, options.user, clientKey));
