@@ -38,13 +38,14 @@ const scenarios: Scenario[] = [
       symlink('abs-dir', box.target),
       symlink('abs-file', join(box.target, 'f.txt')),
       symlink('etc-passwd', '/etc/passwd'),
-      symlink('inside', 'ok.txt'),
+      // Alone in its directory, so it is put in place in a batch of its own.
+      dir('in', [symlink('inside', '../ok.txt')]),
     ],
     {
       exit: [0, 23],
       absent: ['abs-dir', 'abs-file', 'etc-passwd'],
       reported: [named('abs-dir'), named('abs-file'), named('etc-passwd')],
-      links: { inside: 'ok.txt' },
+      links: { 'in/inside': '../ok.txt' },
     },
   ),
   oneRun(
