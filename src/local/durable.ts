@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
@@ -23,8 +24,18 @@ export async function makeDurable(files: readonly string[], onFilesystemOf: stri
   await Promise.all(files.map(fdatasyncFile));
 }
 
+/**
+ * A symlink has no data of its own to sync (the fsync of its directory after the rename makes it
+ * durable), and is never opened: opening follows it, to a file outside or a FIFO that would hang.
+ */
 async function fdatasyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return;
+    throw error;
+  }
   try {
     await handle.datasync();
   } finally {
@@ -36,7 +47,7 @@ async function fdatasyncFile(path: string): Promise<void> {
 export async function syncDirectories(dirs: Iterable<string>): Promise<void> {
   await Promise.all(
     [...new Set(dirs)].map(async (dir) => {
-      const handle = await open(dir, 'r');
+      const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
       try {
         await handle.sync();
       } finally {
