@@ -33,7 +33,7 @@ function planEntry(path: string, remote: RemoteEntry, local: LocalEntry | undefi
     case 'file':
       if (local?.kind === 'dir') return conflict(path, 'a local directory stands where the remote has a file');
       if (local?.kind === 'file' && sameContentStamp(local, remote)) {
-        const settled = isRecorded(known, remote) && local.mode === localModeOf(remote.mode);
+        const settled = isRecorded(known, remote) && local.mode === localModeOf(remote.mode, input.umask ?? 0);
         return settled ? { type: 'skip', path, entry: remote } : { type: 'adopt', path, entry: remote };
       }
       if (input.append && local?.kind === 'file' && grewSince(local, known, remote)) return { type: 'append', path, entry: remote, from: local.size };

@@ -48,6 +48,8 @@ export interface DirInput {
   readonly append?: boolean;
   /** --links: which remote symlinks are made (default safe). */
   readonly links?: LinksMode;
+  /** The user's umask, taken off every remote mode (default 0). */
+  readonly umask?: number;
 }
 
 export type Action =

@@ -6,6 +6,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { BLOCK_SIZE, blockCount, canResume, splitBlocks, type BlockSpan } from '../core/blocks.js';
 import type { ManifestRow, RemoteEntry } from '../core/types.js';
 import type { BlocksDone, BlockTask, FileResult, FileTask, TaskResult } from '../transfer/protocol.js';
+import { localModeOf } from '../core/modes.js';
 import { localIoError } from '../errors/classify.js';
 import { reportOrRetry } from './changing.js';
 import { placeFetched, type PullContext } from './pullDir.js';
@@ -32,7 +33,7 @@ export async function pullBigFile(ctx: PullContext, big: BigFile): Promise<void>
   const { path, entry, row } = big;
   const { name, trustedBytes } = await partialFor(ctx, big);
   const partialPath = join(ctx.destination.partialDir, name);
-  const file = { path, remotePath: big.remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: entry.mode };
+  const file = { path, remotePath: big.remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: localModeOf(entry.mode, ctx.umask) };
   // Parts of one file go to different workers, each over its own connection, into the same partial.
   const parts = await Promise.all(
     splitBlocks(blockCount(entry.size), ctx.connections).map((part) => pullPart(ctx, file, part, trustedBytes)),

@@ -48,6 +48,7 @@ export interface PullContext {
   readonly links: LinksMode;
   /** Directories deeper than this are reported, not descended into. */
   readonly maxDepth: number;
+  readonly umask: number;
   /** The worker pool's size: how many parts a big file may be cut into. */
   readonly connections: number;
 }
@@ -85,7 +86,7 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
         placing.push(placeSymlink(ctx, action.path, action.target, action.entry));
         break;
       case 'adopt':
-        if (action.entry.kind === 'file') await setFileMode(ctx.destination.pathOf(action.path), localModeOf(action.entry.mode));
+        if (action.entry.kind === 'file') await setFileMode(ctx.destination.pathOf(action.path), localModeOf(action.entry.mode, ctx.umask));
         adopted.push(rowOf(action.path, action.entry));
         countSkipped(ctx.tally, action.entry);
         break;
@@ -129,11 +130,11 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput;
     listLocal(ctx, dir),
     single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message) => ctx.notice(dir, message)),
   ]);
-  if (single) return { input: { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, append: ctx.append, links: ctx.links }, listed: true };
+  if (single) return { input: { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, append: ctx.append, links: ctx.links, umask: ctx.umask }, listed: true };
   for (const problem of listing.problems) ctx.tally.problem(problem, dir);
   // A directory we could not list keeps a writable mode, so the next run can still fill it.
   const listed = !listing.problems.some((p) => p.path === dir);
-  const base = { path: dir, remote: listing.entries, local, state, append: ctx.append, links: ctx.links };
+  const base = { path: dir, remote: listing.entries, local, state, append: ctx.append, links: ctx.links, umask: ctx.umask };
   return { input: listed && ref.attrs ? { ...base, self: ref.attrs } : base, listed };
 }
 
@@ -190,7 +191,7 @@ function fetchSmall(ctx: PullContext, fetches: readonly Fetch[], attempt: number
       partialPath: ctx.partialPath(),
       size: entry.size,
       mtime: entry.mtime,
-      mode: entry.mode,
+      mode: localModeOf(entry.mode, ctx.umask),
     };
     pending.set(path, { task, entry });
   }
@@ -247,6 +248,6 @@ function countSkipped(tally: Tally, entry: RemoteEntry): void {
 }
 
 /** Applies a finished directory's remote mtime and mode (setuid/setgid/sticky dropped). */
-export function applyDirAttrs(path: string, attrs: DirAttrs): Promise<void> {
-  return setDirAttrs(path, localModeOf(attrs.mode), attrs.mtime);
+export function applyDirAttrs(path: string, attrs: DirAttrs, umask: number): Promise<void> {
+  return setDirAttrs(path, localModeOf(attrs.mode, umask), attrs.mtime);
 }

@@ -118,6 +118,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const interrupt = (): void => stop.abort();
   request.signal?.addEventListener('abort', interrupt, { once: true });
   if (request.signal?.aborted) stop.abort();
+  // Read once: a pulled entry gets the mode a file the user creates would get.
+  const umask = process.umask();
   const tally = new Tally(sink);
   const committer = new Committer(destination, (rows) => store.recordEntries(rows, runId));
   let pool: TransferPool | undefined;
@@ -126,7 +128,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const lister = new Lister(session, spec, retry, stop.signal, { maxEntries: request.maxDirEntries ?? defaultListingBounds.maxEntries });
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
-    await applyDirAttrs(destination.pathOf(dir), attrs);
+    await applyDirAttrs(destination.pathOf(dir), attrs, umask);
     if (dir !== '') store.recordEntries([{ path: dir, kind: 'dir', size: 0, mtime: attrs.mtime, mode: attrs.mode, linkTarget: null }], runId);
   });
   const ctx: PullContext = {
@@ -148,6 +150,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     append: request.append ?? false,
     links: request.links ?? 'safe',
     maxDepth: request.maxDepth ?? DEFAULT_MAX_DEPTH,
+    umask,
     connections,
     completion,
     tally,

@@ -1,7 +1,6 @@
 import { closeSync, fchmodSync, fdatasync, futimesSync } from 'node:fs';
 import type { SFTPWrapper } from 'ssh2';
 import { BLOCK_SIZE, blockCount, blockRange, type BlockRange } from '../core/blocks.js';
-import { localModeOf } from '../core/modes.js';
 import { readRemoteFile } from '../remote/readLoop.js';
 import { localIoError, verdictOf } from '../errors/classify.js';
 import { hashRange, hasher } from './blockHash.js';
@@ -50,7 +49,7 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
     if (outcome.status === 'changed') return changedResult(file.path, outcome);
     // Attributes go through the descriptor: the final path is never touched before the rename.
     futimesSync(fd, file.mtime, file.mtime);
-    fchmodSync(fd, localModeOf(file.mode));
+    fchmodSync(fd, file.mode);
     return { kind: 'fetched', path: file.path, bytes: outcome.bytes };
   } catch (error) {
     // What landed before the link broke is kept: that is what the next attempt resumes from.

@@ -55,7 +55,7 @@ export interface FileTask {
   readonly partialPath: string;
   readonly size: number;
   readonly mtime: number;
-  /** Remote permission bits; the worker applies the local subset. */
+  /** The permission bits the local file gets (the remote's, less setuid/setgid/sticky and the umask). */
   readonly mode: number;
 }
 

@@ -1,6 +1,5 @@
 import { closeSync, fchmodSync, futimesSync } from 'node:fs';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
-import { localModeOf } from '../core/modes.js';
 import { classify, localIoError, verdictOf } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { readRemoteFile } from '../remote/readLoop.js';
@@ -101,7 +100,7 @@ async function fetchOne(sftp: Session['sftp'], file: FileTask): Promise<FileResu
     if (outcome.status === 'changed') return changedResult(file.path, outcome);
     // Attributes go through the descriptor: the final path is never touched before the rename.
     futimesSync(fd, file.mtime, file.mtime);
-    fchmodSync(fd, localModeOf(file.mode));
+    fchmodSync(fd, file.mode);
     return { kind: 'fetched', path: file.path, bytes: outcome.bytes };
   } catch (error) {
     const refused = refusedResult(file.path, error);
