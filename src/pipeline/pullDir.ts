@@ -1,8 +1,9 @@
-import { lutimes, mkdir, rm, symlink } from 'node:fs/promises';
+import { chmod, lutimes, mkdir, rm, symlink } from 'node:fs/promises';
 import { BLOCKED_FROM } from '../core/blocks.js';
 import type { LinksMode } from '../core/links.js';
 import { localModeOf } from '../core/modes.js';
 import type { RetryPolicy } from '../core/retry.js';
+import { joinRelative } from '../core/names.js';
 import { planDir } from '../core/plan.js';
 import type { Action, DirAttrs, DirInput, DirOutcome, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
 import { localIoError } from '../errors/classify.js';
@@ -62,6 +63,7 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
   const dir = ref.path;
   const { input, listed } = await gather(ctx, ref);
   const plan = planDir(input);
+  await openUp(ctx, dir, input.local, plan.subdirs);
   ctx.completion.opened(dir, plan.subdirs.length, plan.attrs);
   ctx.tally.dirs++;
 
@@ -136,6 +138,17 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput;
   const listed = !listing.problems.some((p) => p.path === dir);
   const base = { path: dir, remote: listing.entries, local, state, append: ctx.append, links: ctx.links, umask: ctx.umask };
   return { input: listed && ref.attrs ? { ...base, self: ref.attrs } : base, listed };
+}
+
+/**
+ * A subdirectory an earlier run left read-only (the remote's 000 or 0500) is made the user's to
+ * fill again before it is walked; its remote mode comes back when its subtree is done.
+ */
+async function openUp(ctx: PullContext, dir: string, local: readonly LocalEntry[], subdirs: readonly DirRef[]): Promise<void> {
+  const walked = new Set(subdirs.map((sub) => sub.path));
+  const shut = local.filter((e) => e.kind === 'dir' && (e.mode & 0o700) !== 0o700 && walked.has(joinRelative(dir, e.name)));
+  // By path: a mode without read permission cannot be opened to fchmod. The listing just lstat'ed it as a directory.
+  await Promise.all(shut.map((e) => chmod(ctx.destination.pathOf(joinRelative(dir, e.name)), e.mode | 0o700)));
 }
 
 async function listLocal(ctx: PullContext, dir: string): Promise<LocalEntry[]> {
