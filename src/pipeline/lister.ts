@@ -3,6 +3,8 @@ import { classify } from '../errors/classify.js';
 import { listRemoteDir, type ListingBounds, type RemoteListing } from '../remote/scan.js';
 import { openSession, type Session } from '../ssh/connect.js';
 import type { ConnectSpec } from '../ssh/spec.js';
+import { GsyncError } from '../errors/GsyncError.js';
+import { StallWatch } from '../transfer/stallWatch.js';
 import { retrying } from './retrying.js';
 
 /**
@@ -19,22 +21,31 @@ export class Lister {
   readonly #retry: RetryPolicy;
   readonly #signal: AbortSignal | undefined;
   readonly #bounds: ListingBounds;
+  readonly #stallTimeoutMs: number;
 
-  constructor(session: Session, spec: ConnectSpec, retry: RetryPolicy, signal: AbortSignal | undefined, bounds: ListingBounds) {
+  constructor(session: Session, spec: ConnectSpec, retry: RetryPolicy, signal: AbortSignal | undefined, bounds: ListingBounds, stallTimeoutMs: number) {
     this.#session = session;
     this.#spec = spec;
     this.#retry = retry;
     this.#signal = signal;
     this.#bounds = bounds;
+    this.#stallTimeoutMs = stallTimeoutMs;
   }
 
   async list(root: string, dir: string, notice: (message: string) => void): Promise<RemoteListing> {
     let listing: RemoteListing | undefined;
     await retrying({ retry: this.#retry, signal: this.#signal }, 'listing again', notice, async () => {
+      // --timeout, as for transfers: a server that stops answering a listing is cut off and asked again.
+      const watch = new StallWatch(this.#stallTimeoutMs);
       try {
-        listing = await listRemoteDir((await this.#current()).sftp, root, dir, this.#bounds);
+        const session = await this.#current();
+        listing = await watch.guard(
+          () => listRemoteDir(session.sftp, root, dir, this.#bounds, () => watch.fed()),
+          () => session.close(),
+        );
         return { failure: undefined, progressed: true };
       } catch (error) {
+        if (watch.stalled) return { failure: stalledListing(this.#spec, dir, watch.timeoutMs), progressed: false };
         // A request failed because the link died: the link's reason says more than the request's.
         const reason = this.#session.closeReason();
         return { failure: reason ? await reason : classify(error), progressed: false };
@@ -56,4 +67,10 @@ export class Lister {
     this.#session = await this.#reopening;
     return this.#session;
   }
+}
+
+function stalledListing(spec: ConnectSpec, dir: string, timeoutMs: number): GsyncError {
+  return new GsyncError('timeout', `no answer from ${spec.alias} for ${timeoutMs / 1000} s while listing ${dir || '.'}: the link stalled`, {
+    hint: 'run the same command again: finished files are kept (--timeout sets the limit)',
+  });
 }

@@ -125,7 +125,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
   const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
-  const lister = new Lister(session, spec, retry, stop.signal, { maxEntries: request.maxDirEntries ?? defaultListingBounds.maxEntries });
+  const stallTimeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  const lister = new Lister(session, spec, retry, stop.signal, { maxEntries: request.maxDirEntries ?? defaultListingBounds.maxEntries }, stallTimeoutMs);
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
     await applyDirAttrs(destination.pathOf(dir), attrs, umask);
@@ -142,7 +143,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     committer,
     transfers: () =>
       (pool ??= new TransferPool(
-        { spec, trust: session.trust, stallTimeoutMs: (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000 },
+        { spec, trust: session.trust, stallTimeoutMs },
         connections,
       )),
     retry,

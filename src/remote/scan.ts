@@ -31,11 +31,17 @@ const MAX_EMPTY_REPLIES = 64;
  * its size. A directory that cannot be listed, or lists past `bounds`, is a Problem, not an
  * exception; a broken connection is thrown.
  */
-export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string, bounds: ListingBounds = defaultListingBounds): Promise<RemoteListing> {
+export async function listRemoteDir(
+  sftp: SFTPWrapper,
+  root: string,
+  dir: string,
+  bounds: ListingBounds = defaultListingBounds,
+  onReply: () => void = () => undefined,
+): Promise<RemoteListing> {
   const problems: Problem[] = [];
   let raw;
   try {
-    raw = await readWholeDir(sftp, remotePathOf(root, dir), bounds);
+    raw = await readWholeDir(sftp, remotePathOf(root, dir), bounds, onReply);
   } catch (error) {
     const problem = refusal(dir, error, 'cannot list directory');
     if (!problem) throw error;
@@ -61,7 +67,9 @@ export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string
       const entry: RemoteEntry = { name, kind, size: kind === 'file' ? size : 0, mtime, mode: mode & 0o7777 };
       if (kind !== 'symlink') return entry;
       try {
-        return { ...entry, linkTarget: await readlink(sftp, remotePathOf(root, path)) };
+        const linkTarget = await readlink(sftp, remotePathOf(root, path));
+        onReply();
+        return { ...entry, linkTarget };
       } catch (error) {
         const problem = refusal(path, error, 'cannot read symlink');
         if (!problem) throw error;
@@ -75,7 +83,7 @@ export async function listRemoteDir(sftp: SFTPWrapper, root: string, dir: string
 }
 
 /** READDIR until EOF, as ssh2's own readdir does, but bounded: it would gather an endless listing forever. */
-async function readWholeDir(sftp: SFTPWrapper, path: string, bounds: ListingBounds): Promise<FileEntryWithStats[]> {
+async function readWholeDir(sftp: SFTPWrapper, path: string, bounds: ListingBounds, onReply: () => void): Promise<FileEntryWithStats[]> {
   const handle = await opendir(sftp, path);
   try {
     const entries: FileEntryWithStats[] = [];
@@ -83,6 +91,7 @@ async function readWholeDir(sftp: SFTPWrapper, path: string, bounds: ListingBoun
     let chars = 0;
     let empty = 0;
     for (let batch = await readdirBatch(sftp, handle); batch; batch = await readdirBatch(sftp, handle)) {
+      onReply();
       empty = batch.length === 0 ? empty + 1 : 0;
       for (const item of batch) {
         chars += item.filename.length;
