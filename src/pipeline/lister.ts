@@ -61,7 +61,7 @@ export class Lister {
   /** The open session, or a new one over the same route when the last one died. */
   async #current(): Promise<Session> {
     if (this.#session.closeReason() === undefined) return this.#session;
-    this.#reopening ??= openSession(this.#spec, { trust: this.#session.trust, ...(this.#signal ? { signal: this.#signal } : {}) }).finally(() => {
+    this.#reopening ??= openSession(this.#spec, { trust: this.#session.trust, answerTimeoutMs: this.#stallTimeoutMs, ...(this.#signal ? { signal: this.#signal } : {}) }).finally(() => {
       this.#reopening = undefined;
     });
     this.#session = await this.#reopening;

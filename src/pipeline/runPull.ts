@@ -74,7 +74,8 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
   const target = parseTarget(request.source);
   const env = request.env ?? process.env;
   const spec = resolveConnectSpec(target, { ...request.ssh, env });
-  const session = await openSession(spec, { env, ...(request.signal ? { signal: request.signal } : {}) });
+  const answerTimeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  const session = await openSession(spec, { env, answerTimeoutMs, ...(request.signal ? { signal: request.signal } : {}) });
   try {
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
     const destination = await prepareDestination(localDirFor(root, target.path, request.localDir));

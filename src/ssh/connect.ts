@@ -3,7 +3,7 @@ import type { Client as ClientType, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { GsyncError } from '../errors/GsyncError.js';
 import { prepareAuth, type Credential } from './auth.js';
-import { closedDuringHandshake, handshakeError, handshakeTimeout, lostError, noSftp } from './connectErrors.js';
+import { closedDuringHandshake, handshakeError, handshakeTimeout, lostError, noSftp, silentSftp } from './connectErrors.js';
 import { Deadline } from './deadline.js';
 import { checkHostKey, hostKeyName, preferredHostKeyAlgorithms } from './hostKeyPolicy.js';
 import { choosePrompter } from './prompt.js';
@@ -36,6 +36,8 @@ export interface ConnectOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Ctrl+C: gives up connecting at once (exit 20). */
   readonly signal?: AbortSignal;
+  /** --timeout: how long a logged-in server may take to answer the SFTP channel's opening (ConnectTimeout bounds it too). */
+  readonly answerTimeoutMs?: number;
 }
 
 const { Client } = ssh2;
@@ -45,7 +47,7 @@ export async function openSession(spec: ConnectSpec, options: ConnectOptions = {
   const learned: Trust = { hostKeys: {}, credentials: {} };
   const link = await openLink(spec, options, learned);
   try {
-    const sftp = await openSftp(link.client, spec);
+    const sftp = await openSftp(link.client, spec, Math.min(spec.connectTimeoutMs, options.answerTimeoutMs ?? Infinity));
     return sessionOf(link, sftp, spec, options.trust ?? learned);
   } catch (error) {
     link.close();
@@ -233,12 +235,13 @@ function sessionOf(link: Link, sftp: SFTPWrapper, spec: ConnectSpec, trust: Trus
 }
 
 /**
- * The SFTP channel, bounded by ConnectTimeout: a relay that accepts the subsystem request but
- * feeds it to a shell never answers SFTP's version exchange, while sshd still answers keepalives.
+ * The SFTP channel, bounded by ConnectTimeout and --timeout: a stuck sftp-server, or a relay that
+ * accepts the subsystem request but feeds it to a shell, never answers SFTP's version exchange,
+ * while sshd still answers keepalives.
  */
-function openSftp(client: ClientType, spec: ConnectSpec): Promise<SFTPWrapper> {
+function openSftp(client: ClientType, spec: ConnectSpec, timeoutMs: number): Promise<SFTPWrapper> {
   const sftp = new Promise<SFTPWrapper>((resolve, reject) => {
     client.sftp((error, opened) => (error ? reject(noSftp(spec, error.message)) : resolve(opened)));
   });
-  return Deadline.race(sftp, spec.connectTimeoutMs, () => noSftp(spec, `no SFTP answer within ${spec.connectTimeoutMs / 1000} s`));
+  return Deadline.race(sftp, timeoutMs, () => silentSftp(spec, timeoutMs));
 }

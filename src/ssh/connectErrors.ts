@@ -65,6 +65,15 @@ export function noSftp(spec: ConnectSpec, detail: string): GsyncError {
   });
 }
 
+/** A server that took the login and the subsystem request but never answered SFTP: stuck, or a shell-only relay. */
+export function silentSftp(spec: ConnectSpec, timeoutMs: number): GsyncError {
+  return new GsyncError('timeout', `${spec.alias} accepted the SSH login but its SFTP subsystem did not answer within ${timeoutMs / 1000} s`, {
+    hint:
+      'the server may be overloaded or its sftp-server stuck: try again (--timeout and ConnectTimeout set the limit); ' +
+      'a relay that carries a shell only never answers: use the direct TCP endpoint of the host',
+  });
+}
+
 /** Why the TCP connection could not be made, as the user can act on it. */
 export function socketError(spec: ConnectSpec, error: NodeJS.ErrnoException): GsyncError {
   const where = `${spec.host}:${spec.port}`;

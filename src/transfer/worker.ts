@@ -38,7 +38,7 @@ hangUp.onmessage = (event): void => {
 async function connection(): Promise<Session> {
   const open = await session?.catch(() => undefined);
   if (open && open.closeReason() === undefined) return open;
-  session = openSession(init.spec, { trust: init.trust });
+  session = openSession(init.spec, { trust: init.trust, answerTimeoutMs: init.stallTimeoutMs });
   session.catch(() => (session = undefined));
   return session;
 }
