@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { chmod, lstat, open } from 'node:fs/promises';
 
 /**
  * Attributes are set through a descriptor opened with O_NOFOLLOW, never by path: a symlink
@@ -20,7 +20,16 @@ export async function setDirAttrs(path: string, mode: number, mtime: number): Pr
 
 /** A file already in place gets the mode it should have; O_NONBLOCK so a FIFO swapped in cannot hang the open. */
 export async function setFileMode(path: string, mode: number): Promise<void> {
-  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  let file;
+  try {
+    file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
+    // A mode without read permission (a remote 000) cannot be opened: by path, once lstat says it is a file.
+    if (!(await lstat(path)).isFile()) throw error;
+    await chmod(path, mode);
+    return;
+  }
   try {
     if (!(await file.stat()).isFile()) throw Object.assign(new Error(`${path} is no longer a regular file`), { code: 'EISDIR', path });
     await file.chmod(mode);
