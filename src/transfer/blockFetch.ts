@@ -1,10 +1,9 @@
-import { closeSync, fchmodSync, fdatasync, futimesSync } from 'node:fs';
+import { closeSync, fdatasync } from 'node:fs';
 import type { SFTPWrapper } from 'ssh2';
 import { BLOCK_SIZE, blockCount, blockRange, type BlockRange } from '../core/blocks.js';
 import { readRemoteFile } from '../remote/readLoop.js';
-import { localIoError, verdictOf } from '../errors/classify.js';
 import { hashRange, hasher } from './blockHash.js';
-import { changedResult, refusedResult } from './fileOutcome.js';
+import { failedResult, readResult } from './fileOutcome.js';
 import { openPartial } from './partialFile.js';
 import type { BlockRecord, BlocksDone, BlockTask, FileResult } from './protocol.js';
 
@@ -46,17 +45,11 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
       },
     });
     await reporter.flush();
-    if (outcome.status === 'changed') return changedResult(file.path, outcome);
-    // Attributes go through the descriptor: the final path is never touched before the rename.
-    futimesSync(fd, file.mtime, file.mtime);
-    fchmodSync(fd, file.mode);
-    return { kind: 'fetched', path: file.path, bytes: outcome.bytes };
+    return readResult(fd, file, outcome);
   } catch (error) {
     // What landed before the link broke is kept: that is what the next attempt resumes from.
     await reporter.flush().catch(() => undefined);
-    const refused = refusedResult(file.path, error);
-    if (refused) return refused;
-    throw verdictOf(error).kind === 'local-io' ? localIoError(error, `writing ${file.path}`) : error;
+    return failedResult(file, error);
   } finally {
     reporter.stop();
     closeSync(fd);

@@ -1,11 +1,11 @@
-import { closeSync, fchmodSync, futimesSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
-import { classify, localIoError, verdictOf } from '../errors/classify.js';
+import { classify } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { readRemoteFile } from '../remote/readLoop.js';
 import { openSession, type Session } from '../ssh/connect.js';
 import { fetchBlocks } from './blockFetch.js';
-import { changedResult, refusedResult } from './fileOutcome.js';
+import { failedResult, readResult } from './fileOutcome.js';
 import { openPartial } from './partialFile.js';
 import { StallWatch } from './stallWatch.js';
 import type { BlockTask, FetchTask, FileResult, FileTask, HangUpMessage, TaskResult, WorkerInit } from './protocol.js';
@@ -96,16 +96,9 @@ async function whyFailed(current: Session | undefined, error: unknown): Promise<
 async function fetchOne(sftp: Session['sftp'], file: FileTask): Promise<FileResult> {
   const fd = openPartial(file.partialPath, 'fresh');
   try {
-    const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, { onData: () => watch.fed() });
-    if (outcome.status === 'changed') return changedResult(file.path, outcome);
-    // Attributes go through the descriptor: the final path is never touched before the rename.
-    futimesSync(fd, file.mtime, file.mtime);
-    fchmodSync(fd, file.mode);
-    return { kind: 'fetched', path: file.path, bytes: outcome.bytes };
+    return readResult(fd, file, await readRemoteFile(sftp, file.remotePath, fd, file, { onData: () => watch.fed() }));
   } catch (error) {
-    const refused = refusedResult(file.path, error);
-    if (refused) return refused;
-    throw verdictOf(error).kind === 'local-io' ? localIoError(error, `writing ${file.path}`) : error;
+    return failedResult(file, error);
   } finally {
     closeSync(fd);
   }
