@@ -62,7 +62,7 @@ const unwritable = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT']);
  * remembers (big files resumed block by block). Only call while holding the lock.
  */
 export async function sweepPartials(destination: Destination, keep: ReadonlySet<string>): Promise<void> {
-  await mkdir(destination.partialDir, { recursive: true, mode: 0o700 });
+  // prepareDestination made the directory and checked it is one.
   const names = await readdir(destination.partialDir);
   await Promise.all(names.filter((name) => !keep.has(name)).map((name) => rm(join(destination.partialDir, name), { recursive: true, force: true })));
 }

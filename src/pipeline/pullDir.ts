@@ -132,11 +132,12 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput;
     listLocal(ctx, dir),
     single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message) => ctx.notice(dir, message)),
   ]);
-  if (single) return { input: { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, append: ctx.append, links: ctx.links, umask: ctx.umask }, listed: true };
+  const options = { append: ctx.append, links: ctx.links, umask: ctx.umask };
+  if (single) return { input: { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, ...options }, listed: true };
   for (const problem of listing.problems) ctx.tally.problem(problem, dir);
   // A directory we could not list keeps a writable mode, so the next run can still fill it.
   const listed = !listing.problems.some((p) => p.path === dir);
-  const base = { path: dir, remote: listing.entries, local, state, append: ctx.append, links: ctx.links, umask: ctx.umask };
+  const base = { path: dir, remote: listing.entries, local, state, ...options };
   return { input: listed && ref.attrs ? { ...base, self: ref.attrs } : base, listed };
 }
 

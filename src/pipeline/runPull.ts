@@ -74,8 +74,8 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
   const target = parseTarget(request.source);
   const env = request.env ?? process.env;
   const spec = resolveConnectSpec(target, { ...request.ssh, env });
-  const answerTimeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
-  const session = await openSession(spec, { env, answerTimeoutMs, ...(request.signal ? { signal: request.signal } : {}) });
+  const stallTimeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  const session = await openSession(spec, { env, answerTimeoutMs: stallTimeoutMs, ...(request.signal ? { signal: request.signal } : {}) });
   try {
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
     const destination = await prepareDestination(localDirFor(root, target.path, request.localDir));
@@ -87,7 +87,7 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
         const reserve = await SpaceReserve.claim(destination.stateDir);
         const runId = store.startRun(request.source, started);
         sink.emit({ type: 'start', runId, source: request.source, destination: destination.root });
-        return await walk({ request, sink, session, root, store, runId, started, destination, spec, reserve });
+        return await walk({ request, sink, session, root, store, runId, started, destination, spec, reserve, stallTimeoutMs });
       } finally {
         store.close();
       }
@@ -110,10 +110,12 @@ interface WalkInput {
   readonly runId: number;
   readonly started: number;
   readonly reserve: SpaceReserve;
+  /** --timeout, in ms: how long any connection may go without an answer. */
+  readonly stallTimeoutMs: number;
 }
 
 async function walk(input: WalkInput): Promise<RunSummary> {
-  const { request, sink, session, root, store, runId, destination, spec } = input;
+  const { request, sink, session, root, store, runId, destination, spec, stallTimeoutMs } = input;
   // Stops the walk: the user's interrupt, or the first fatal failure (which no other directory can get past either).
   const stop = new AbortController();
   const interrupt = (): void => stop.abort();
@@ -126,7 +128,6 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
   const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
-  const stallTimeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
   const lister = new Lister(session, spec, retry, stop.signal, { maxEntries: request.maxDirEntries ?? defaultListingBounds.maxEntries }, stallTimeoutMs);
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
