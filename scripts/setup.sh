@@ -22,7 +22,13 @@ fi
 # The package's own sshd must not run: the demo and tests start their own on random ports.
 if [ "$(id -u)" -eq 0 ] && command -v systemctl >/dev/null 2>&1; then systemctl disable --now ssh >/dev/null 2>&1 || true; fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# Installed again only when the lock file's content changed: a fresh checkout (or a git worktree
+# sharing node_modules) has a newer lock file by date, not by content, and `npm ci` empties
+# node_modules before it fills it.
+lock_stamp=node_modules/.gsync-lock-sha256
+lock_sha=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -d node_modules/.bin ] || [ "$(cat "$lock_stamp" 2>/dev/null)" != "$lock_sha" ]; then
   npm ci --no-audit --no-fund
+  echo "$lock_sha" >"$lock_stamp"
 fi
 npm run --silent build >/dev/null
