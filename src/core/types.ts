@@ -107,6 +107,8 @@ export type ProblemCode =
   | 'unsafe-name'
   | 'too-large'
   | 'conflict'
+  /** The server broke the SFTP protocol for this one file (more data than asked or than it has). */
+  | 'protocol'
   | 'io';
 
 export interface RunSummary {

@@ -209,7 +209,8 @@ async function finish(
   const { store, runId, destination, request, sink } = input;
   const interrupted = !stopped && (request.signal?.aborted ?? false);
   let fatal = stopped;
-  const exitCode = worstExitCode([tally.problemsExitCode(), ...(interrupted ? [ExitCode.interrupted] : []), ...(fatal ? [fatal.exitCode] : [])]);
+  // A run-ending failure outranks the problems' 12 (listed first: the first of equal rank wins).
+  const exitCode = worstExitCode([...(fatal ? [fatal.exitCode] : []), ...(interrupted ? [ExitCode.interrupted] : []), tally.problemsExitCode()]);
   const summary = tally.summary(runId, Date.now() - input.started, exitCode);
   // The room held since the start: with the disk full, the state file needs it to record the end.
   await input.reserve.release().catch(() => undefined);

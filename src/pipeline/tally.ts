@@ -1,6 +1,6 @@
 import { parentOf } from '../core/names.js';
-import type { Problem, RunSummary } from '../core/types.js';
-import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
+import type { Problem, ProblemCode, RunSummary } from '../core/types.js';
+import { ExitCode } from '../errors/exitCodes.js';
 import type { EventSink } from './events.js';
 
 /** The run's counters; the one place problems are collected and reported. */
@@ -30,11 +30,16 @@ export class Tally {
     return this.#problemsByDir.get(dir) ?? 0;
   }
 
-  /** The exit code the problems alone call for: 24 if only source files vanished or kept changing, else 23. */
+  /**
+   * The exit code the problems alone call for: 23 if any entry failed; else 12 if the server
+   * broke the protocol for some file; else 24 if source files vanished or kept changing.
+   */
   problemsExitCode(): ExitCode {
-    return worstExitCode(
-      this.problems.map((p) => (p.code === 'vanished' || p.code === 'changed' ? ExitCode.vanished : ExitCode.partial)),
-    );
+    const codes = new Set(this.problems.map((p) => p.code));
+    const leftOut = (code: ProblemCode): boolean => code === 'vanished' || code === 'changed' || code === 'protocol';
+    if ([...codes].some((code) => !leftOut(code))) return ExitCode.partial;
+    if (codes.has('protocol')) return ExitCode.protocol;
+    return codes.size > 0 ? ExitCode.vanished : ExitCode.ok;
   }
 
   summary(runId: number, durationMs: number, exitCode: number): RunSummary {

@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import type { SFTPWrapper } from 'ssh2';
-import { closeHandle, fstat, openRead, read } from './sftp.js';
+import { closeHandle, fstat, maxReadLength, openRead, OVERLONG_READ, read } from './sftp.js';
 
 /** What the listing said the file was; the copy is only good if the file still is that. */
 export interface ExpectedFile {
@@ -11,7 +11,9 @@ export interface ExpectedFile {
 export type ReadOutcome =
   | { readonly status: 'complete'; readonly bytes: number }
   /** `now` is the file as it is after the read: what another attempt should expect. */
-  | { readonly status: 'changed'; readonly bytes: number; readonly reason: string; readonly now: ExpectedFile };
+  | { readonly status: 'changed'; readonly bytes: number; readonly reason: string; readonly now: ExpectedFile }
+  /** The server broke the protocol for this file: more data than asked, or than it says the file has. */
+  | { readonly status: 'broken'; readonly reason: string };
 
 export interface ReadLoopOptions {
   /** READ requests kept in flight; OpenSSH answers each with up to 255 KiB. */
@@ -35,7 +37,8 @@ export interface ByteRange {
  * writes, keeping many READs in flight so a long link stays full. Unlike ssh2's fastGet it reads
  * to EOF (a probe past the expected end catches growth), treats an early EOF as shrinkage, and
  * re-stats after the last byte: a file that changed while read comes back as 'changed', never
- * as complete.
+ * as complete. A server that answers a READ with more than asked, or serves bytes past the end
+ * its own attributes give, broke the protocol for that file: 'broken'.
  *
  * Local writes are synchronous on purpose: this runs in a worker thread that owns nothing but its
  * connection, a page-cache write costs microseconds, and going through libuv's shared 4-thread
@@ -49,37 +52,56 @@ export async function readRemoteFile(
   options: ReadLoopOptions = {},
 ): Promise<ReadOutcome> {
   const inFlight = options.inFlight ?? 16;
-  const chunkSize = options.chunkSize ?? 255 * 1024;
+  const chunkSize = Math.min(options.chunkSize ?? 255 * 1024, maxReadLength(sftp));
   const ranges = options.ranges ?? [{ index: 0, start: 0, length: expected.size }];
   const handle = await openRead(sftp, remotePath);
   try {
     const chunks = new ChunkQueue(ranges, chunkSize);
     let bytes = 0;
     let changed: string | undefined;
+    // The first failed READ: no lane writes another byte after it, since the caller closes `fd`
+    // (and may reuse its number) as soon as this returns.
+    let failed: { error: unknown } | undefined;
 
     const lane = async (): Promise<void> => {
-      const buffer = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(1, expected.size)));
-      // Bounded: every pass consumes part of a range or a remainder shorter than the one it came from.
-      for (let chunk = chunks.next(); chunk && !changed; chunk = chunks.next()) {
-        const n = await read(sftp, handle, buffer, chunk.length, chunk.position);
-        if (n === 0) {
-          changed = `it shrank below ${expected.size} bytes while being read`;
-          return;
+      // One spare byte: read() needs it to catch a reply longer than asked.
+      const buffer = Buffer.allocUnsafe(Math.min(chunkSize, Math.max(1, expected.size)) + 1);
+      try {
+        // Bounded: every pass consumes part of a range or a remainder shorter than the one it came from.
+        for (let chunk = chunks.next(); chunk && !changed && !failed; chunk = chunks.next()) {
+          const n = await read(sftp, handle, buffer, chunk.length, chunk.position);
+          if (failed) return;
+          if (n === 0) {
+            changed = `it shrank below ${expected.size} bytes while being read`;
+            return;
+          }
+          options.onData?.();
+          writeSync(fd, buffer, 0, n, chunk.position);
+          bytes += n;
+          const finished = chunks.written(chunk, n);
+          if (finished !== undefined) options.onRange?.(finished);
         }
-        options.onData?.();
-        writeSync(fd, buffer, 0, n, chunk.position);
-        bytes += n;
-        const finished = chunks.written(chunk, n);
-        if (finished !== undefined) options.onRange?.(finished);
+      } catch (error) {
+        failed ??= { error };
       }
     };
 
-    const probe = read(sftp, handle, Buffer.alloc(1), 1, expected.size);
+    const probe = read(sftp, handle, Buffer.alloc(2), 1, expected.size).catch((error: unknown) => {
+      failed ??= { error };
+      return 0;
+    });
     const lanes = Array.from({ length: Math.max(1, Math.min(inFlight, chunks.count)) }, lane);
     const [grown] = await Promise.all([probe, ...lanes]);
+    if (failed) {
+      if ((failed.error as Error | undefined)?.message === OVERLONG_READ) return { status: 'broken', reason: 'a READ was answered with more bytes than asked' };
+      throw failed.error;
+    }
     const after = await fstat(sftp, handle);
     const now = { size: after.size, mtime: after.mtime };
     if (changed) return { status: 'changed', bytes, reason: changed, now };
+    if (grown > 0 && now.size <= expected.size) {
+      return { status: 'broken', reason: `it served bytes past its end (${expected.size} bytes, by its own attributes)` };
+    }
     if (grown > 0) return { status: 'changed', bytes, reason: `it grew past ${expected.size} bytes while being read`, now };
     if (now.size !== expected.size || now.mtime !== expected.mtime) {
       return { status: 'changed', bytes, reason: 'its size or mtime changed while it was read', now };

@@ -90,6 +90,50 @@ export const fstat = (sftp: SFTPWrapper, handle: Buffer): Promise<Attributes> =>
 export const closeHandle = (sftp: SFTPWrapper, handle: Buffer): Promise<void> =>
   request<void>(sftp, (done) => sftp.close(handle, () => done(undefined, undefined))).catch(() => undefined);
 
-/** One READ; resolves with the bytes read, 0 at end of file. */
+/** The fields of ssh2's SFTP client this module corrects (lib/protocol/SFTP.js). */
+interface Ssh2SftpInternals {
+  _requests?: Record<number, { buffer?: Buffer } | undefined>;
+  _writeReqid?: number;
+  _maxReadLen?: number;
+}
+
+/** A READ reply longer than asked: the server broke the protocol for that file. */
+export const OVERLONG_READ = 'Received more data than requested';
+
+/**
+ * The most one READ asks of this server: ssh2 would split a longer one into several itself, out
+ * of read()'s sight. OpenSSH offers 255 KiB through limits@openssh.com; ssh2 assumes less of a
+ * server that offers nothing.
+ */
+export function maxReadLength(sftp: SFTPWrapper): number {
+  return (sftp as unknown as Ssh2SftpInternals)._maxReadLen ?? READ_LENGTH_FLOOR;
+}
+
+/**
+ * One READ of up to `length` bytes (at most maxReadLength); resolves with the bytes read, 0 at
+ * end of file. `buffer` must be at least one byte longer than `length`: ssh2 copies a DATA reply
+ * into a slice exactly as long as asked and drops the rest unseen, so its own "more data than
+ * requested" check can never fire. Widening the pending request's slice by that spare byte makes
+ * it fire, and an overlong reply fails the READ (with OVERLONG_READ) instead of vanishing.
+ */
 export const read = (sftp: SFTPWrapper, handle: Buffer, buffer: Buffer, length: number, position: number): Promise<number> =>
-  request(sftp, (done) => sftp.read(handle, buffer, 0, length, position, (error, bytesRead) => done(error, bytesRead)));
+  request(sftp, (done) => {
+    if (buffer.length <= length) throw new Error(`read: the buffer needs a spare byte beyond the ${length} asked`);
+    const asked = Math.min(length, maxReadLength(sftp));
+    sftp.read(handle, buffer, 0, asked, position, (error, bytesRead) => done(error, bytesRead));
+    const internals = sftp as unknown as Ssh2SftpInternals;
+    const pending = internals._writeReqid === undefined ? undefined : internals._requests?.[internals._writeReqid];
+    if (pending?.buffer?.length === asked) pending.buffer = buffer.subarray(0, asked + 1);
+  });
+
+/**
+ * Every SFTP server must take packets of 34,000 bytes (draft-ietf-secsh-filexfer-02, 3); a
+ * smaller read length offered through limits@openssh.com would only turn each READ into
+ * thousands, so it is ignored. A larger one never loosens gsync's own chunk size.
+ */
+export const READ_LENGTH_FLOOR = 32 * 1024;
+
+export function ignoreTinyReadLimit(sftp: SFTPWrapper): void {
+  const internals = sftp as unknown as Ssh2SftpInternals;
+  if (internals._maxReadLen !== undefined && internals._maxReadLen < READ_LENGTH_FLOOR) internals._maxReadLen = READ_LENGTH_FLOOR;
+}

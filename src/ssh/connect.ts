@@ -2,6 +2,7 @@ import ssh2 from 'ssh2';
 import type { Client as ClientType, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { GsyncError } from '../errors/GsyncError.js';
+import { ignoreTinyReadLimit } from '../remote/sftp.js';
 import { prepareAuth, type Credential } from './auth.js';
 import { closedDuringHandshake, handshakeError, handshakeTimeout, lostError, noSftp, silentSftp } from './connectErrors.js';
 import { Deadline } from './deadline.js';
@@ -241,7 +242,14 @@ function sessionOf(link: Link, sftp: SFTPWrapper, spec: ConnectSpec, trust: Trus
  */
 function openSftp(client: ClientType, spec: ConnectSpec, timeoutMs: number): Promise<SFTPWrapper> {
   const sftp = new Promise<SFTPWrapper>((resolve, reject) => {
-    client.sftp((error, opened) => (error ? reject(noSftp(spec, error.message)) : resolve(opened)));
+    client.sftp((error, opened) => {
+      if (error) {
+        reject(noSftp(spec, error.message));
+      } else {
+        ignoreTinyReadLimit(opened);
+        resolve(opened);
+      }
+    });
   });
   return Deadline.race(sftp, timeoutMs, () => silentSftp(spec, timeoutMs));
 }

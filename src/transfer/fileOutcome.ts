@@ -12,6 +12,9 @@ export function readResult(fd: number, file: FileTask, outcome: ReadOutcome): Fi
   if (outcome.status === 'changed') {
     return { kind: 'failed', path: file.path, code: 'changed', message: `changed while read: ${outcome.reason}`, now: outcome.now };
   }
+  if (outcome.status === 'broken') {
+    return { kind: 'failed', path: file.path, code: 'protocol', message: `the server broke the SFTP protocol: ${outcome.reason}` };
+  }
   futimesSync(fd, file.mtime, file.mtime);
   fchmodSync(fd, file.mode);
   return { kind: 'fetched', path: file.path, bytes: outcome.bytes };

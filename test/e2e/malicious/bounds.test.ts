@@ -1,4 +1,5 @@
 import { describe, it } from 'vitest';
+import { pseudoRandomBytes } from '../../support/trees.js';
 import { oneRun, runScenario, suiteKeys, type Scenario } from './harness.js';
 import { ENDLESS_NAMES_PER_REPLY } from './hostileServer.js';
 import { dir, file } from './vfs.js';
@@ -34,6 +35,25 @@ const endless: Scenario = oneRun(
   },
 );
 
+const LIMITED = pseudoRandomBytes('limited.bin', 2 * 1024 * 1024);
+/** What 2 MiB takes in READs of at least 32 KiB (the floor), with room for probes and re-reads; 1-byte READs would take 2 million. */
+const LIMITED_MOST_READS = 2 * (LIMITED.length / (32 * 1024)) + 32;
+
+const tinyReadLimit: Scenario = oneRun(
+  'a server offering limits@openssh.com with a 1-byte read length: the offer is ignored (a floor of 32 KiB), the file arrives in a few dozen READs',
+  () => [file('limited.bin', LIMITED)],
+  {
+    exit: [0],
+    arrives: { 'limited.bin': LIMITED },
+    hardTimeoutMs: 30_000,
+    check: ({ server }) => {
+      const reads = server.requests.filter((r) => r.type === 'READ' && r.path.endsWith('/limited.bin')).length;
+      return reads <= LIMITED_MOST_READS ? [] : [`limited.bin took ${reads} READs, more than ${LIMITED_MOST_READS}: the tiny read length was obeyed`];
+    },
+  },
+  { behaviour: { readLimit: 1 } },
+);
+
 const stalls: Scenario[] = [
   oneRun('a server that never answers the SFTP subsystem request after the login: exit 30 within --timeout plus a few seconds', () => [], { ...stalled, okTxt: false }, {
     flags: STALL_FLAGS,
@@ -55,6 +75,7 @@ const stalls: Scenario[] = [
 
 describe('bounds', () => {
   it(endless.title, () => runScenario(endless, keys()));
+  it(tinyReadLimit.title, () => runScenario(tinyReadLimit, keys()));
   // Stalls wait, they do not work: run side by side, they cost the suite one stall's time.
   describe.concurrent('stalls after the login', () => {
     for (const scenario of stalls) it(scenario.title, () => runScenario(scenario, keys()));

@@ -98,17 +98,17 @@ const scenarios: Scenario[] = [
     },
   ),
   oneRun(
-    // ssh2 copies a DATA reply into the buffer of the size asked and drops the rest unseen, so
-    // gsync cannot call it a protocol error (exit 12) yet; what matters holds: no extra byte lands.
-    'READ replies longer than asked (a small file, a big one in blocks): the extra bytes never land',
+    'READ replies longer than asked (a small file, a big one in blocks) are a protocol error for each file: neither lands, exit 12',
     () => [file('fat.bin', FAT, { readReply: fat }), file('fat-big.bin', FAT_BIG, { readReply: fat })],
-    {
-      exit: [0, 12],
-      check: async (run) => [
-        ...(await wholeOrAbsent(run, 'fat.bin', (c) => c.equals(FAT))),
-        ...(await wholeOrAbsent(run, 'fat-big.bin', (c) => c.equals(FAT_BIG))),
-      ],
-    },
+    { exit: [12], reported: [named('fat.bin'), named('fat-big.bin')], absent: ['fat.bin', 'fat-big.bin'] },
+  ),
+  oneRun(
+    'files serving more bytes than their listing and FSTAT announce (a small one, a big one in blocks) are a protocol error for each: neither lands, exit 12',
+    () => [
+      file('more.bin', pseudoRandomBytes('more.bin', 100 * KiB), { announcedSize: 64 * KiB }),
+      file('more-big.bin', pseudoRandomBytes('more-big.bin', BIG + MiB), { announcedSize: BIG }),
+    ],
+    { exit: [12], reported: [named('more.bin'), named('more-big.bin')], absent: ['more.bin', 'more-big.bin'] },
   ),
   oneRun(
     'READ answered with empty DATA again and again is an error for that file: the run ends by itself, the file never lands',

@@ -2,7 +2,20 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey, SFTPWrapper } from 'ssh2';
-import { attrsPacket, dataPacket, handlePacket, namePacket, nameBytes, send, Status, statusPacket, type WireAttrs, type WireName } from './sftpWire.js';
+import {
+  attrsPacket,
+  dataPacket,
+  handlePacket,
+  limitsReplyPacket,
+  namePacket,
+  nameBytes,
+  send,
+  Status,
+  statusPacket,
+  versionPacket,
+  type WireAttrs,
+  type WireName,
+} from './sftpWire.js';
 import { DEFAULT_MTIME, modeOf, rawName, type DirNode, type Entry, type FileNode, type Node } from './vfs.js';
 
 const { Server, utils } = ssh2;
@@ -19,6 +32,8 @@ export const HOSTILE_TEXT = '\x1b[2J\x1b[1;31mhostile\x1b[0m\r\x07';
 export interface ServerBehaviour {
   /** The SFTP subsystem request is never answered: on every connection, or on all but the first. */
   readonly stallSftp?: 'every' | 'after-first';
+  /** Offers limits@openssh.com with this max-read-length. */
+  readonly readLimit?: number;
 }
 
 export interface LoggedRequest {
@@ -71,6 +86,8 @@ export async function startHostileServer(options: HostileServerOptions): Promise
           if (stall === 'every' || (stall === 'after-first' && sftpSessions > 1)) return; // never answered
           const sftp = acceptSftp();
           sftp.on('error', () => undefined);
+          const readLimit = options.behaviour?.readLimit;
+          if (readLimit !== undefined) offerLimits(sftp, readLimit);
           serveSftp(sftp, fs, requests);
         });
       });
@@ -206,6 +223,36 @@ const ENDLESS_NAME_LENGTH = 100;
 
 const WRITE_FLAGS = 0x02 | 0x04 | 0x08 | 0x10 | 0x20; // WRITE, APPEND, CREAT, TRUNC, EXCL
 
+/** ssh2's server channel internals offerLimits goes through. */
+interface ServerChannel {
+  outgoing: { id: number };
+  _protocol: { channelData(id: number, data: Buffer): void };
+}
+
+/**
+ * Makes the channel's VERSION offer limits@openssh.com and answers that request with `read` as
+ * max-read-length. ssh2's server writes a fixed VERSION without extensions: the one channelData
+ * call carrying it is rewritten (the override removes itself), the rest pass untouched.
+ */
+function offerLimits(sftp: SFTPWrapper, read: number): void {
+  const channel = sftp as unknown as ServerChannel;
+  const protocol = channel._protocol;
+  const original = protocol.channelData;
+  protocol.channelData = function (this: unknown, id: number, data: Buffer): void {
+    // VERSION is the first packet the channel sends: type 2 after the length.
+    if (id === channel.outgoing.id && data[4] === 2) {
+      protocol.channelData = original;
+      original.call(this, id, versionPacket({ 'limits@openssh.com': '1' }));
+      return;
+    }
+    original.call(this, id, data);
+  };
+  sftp.on('EXTENDED', (reqid: number, name: string) => {
+    if (name === 'limits@openssh.com') send(sftp, limitsReplyPacket(reqid, { packet: 256 * 1024, read, write: read, handles: 64 }));
+    else send(sftp, statusPacket(reqid, Status.opUnsupported, 'unsupported'));
+  });
+}
+
 function serveSftp(sftp: SFTPWrapper, tree: ServedTree, requests: LoggedRequest[]): void {
   const handles = new Map<number, OpenHandle>();
   let nextHandle = 0;
@@ -300,6 +347,7 @@ function serveSftp(sftp: SFTPWrapper, tree: ServedTree, requests: LoggedRequest[
   sftp.on('READ', (reqid, handle, offset, length) => {
     const open = handleOf(handle);
     if (open?.kind !== 'file') return status(reqid, Status.failure, 'bad handle');
+    log('READ', open.path);
     const reply = open.node.readReply
       ? open.node.readReply(open.content, offset, length)
       : offset >= open.content.length

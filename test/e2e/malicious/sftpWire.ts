@@ -9,7 +9,7 @@ import type { SFTPWrapper } from 'ssh2';
 
 export const Status = { ok: 0, eof: 1, noSuchFile: 2, permissionDenied: 3, failure: 4, opUnsupported: 8 } as const;
 
-const Reply = { status: 101, handle: 102, data: 103, name: 104, attrs: 105 } as const;
+const Reply = { version: 2, status: 101, handle: 102, data: 103, name: 104, attrs: 105, extendedReply: 201 } as const;
 const AttrFlag = { size: 0x1, permissions: 0x4, acmodtime: 0x8 } as const;
 
 /** File attributes as they go on the wire. `size` may exceed 2^53 (a bigint); times are SFTP v3's uint32. */
@@ -66,6 +66,20 @@ export const statusPacket = (reqid: number, code: number, message = ''): Buffer 
   packet(Reply.status, reqid, Buffer.concat([uint32(code), string(Buffer.from(message)), string(Buffer.alloc(0))]));
 
 export const handlePacket = (reqid: number, handle: Buffer): Buffer => packet(Reply.handle, reqid, string(handle));
+
+/** VERSION 3 with extensions (name → data), as OpenSSH's sftp-server sends it; ssh2's own server sends none. */
+export function versionPacket(extensions: Record<string, string>): Buffer {
+  const pairs = Object.entries(extensions).flatMap(([name, data]) => [string(Buffer.from(name)), string(Buffer.from(data))]);
+  const payload = Buffer.concat([Buffer.from([Reply.version]), uint32(3), ...pairs]);
+  return Buffer.concat([uint32(payload.length), payload]);
+}
+
+/** The reply to limits@openssh.com: four uint64 (packet, read, write lengths; open handles). */
+export function limitsReplyPacket(reqid: number, limits: { packet: number; read: number; write: number; handles: number }): Buffer {
+  const body = Buffer.alloc(32);
+  [limits.packet, limits.read, limits.write, limits.handles].forEach((value, i) => body.writeBigUInt64BE(BigInt(value), i * 8));
+  return packet(Reply.extendedReply, reqid, body);
+}
 
 export const dataPacket = (reqid: number, data: Buffer): Buffer => packet(Reply.data, reqid, string(data));
 
