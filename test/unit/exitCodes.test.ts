@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { describeFailure } from '../../src/cli/failure.js';
 import { ExitCode, worstExitCode } from '../../src/errors/exitCodes.js';
 import { GsyncError, isGsyncError, type ErrorKind } from '../../src/errors/GsyncError.js';
+import type { ProblemCode } from '../../src/core/types.js';
+import { Tally } from '../../src/pipeline/tally.js';
 
 describe('worstExitCode: fatal codes, then 25, then 23, then 24 (DESIGN.md)', () => {
   const rows: Array<{ description: string; codes: ExitCode[]; want: ExitCode }> = [
@@ -160,5 +162,22 @@ describe('describeFailure: what the user sees and the exit code', () => {
       const controls = [...line].filter((c) => c.charCodeAt(0) <= 0x1f || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f));
       expect(controls, line).toStrictEqual([]);
     }
+  });
+});
+
+describe("Tally.problemsExitCode: a failed entry's 23, then a file's protocol break (12), then vanished or changing (24)", () => {
+  const rows: Array<{ codes: ProblemCode[]; want: ExitCode }> = [
+    { codes: [], want: 0 },
+    { codes: ['vanished'], want: 24 },
+    { codes: ['changed', 'vanished'], want: 24 },
+    { codes: ['protocol'], want: 12 },
+    { codes: ['vanished', 'protocol', 'changed'], want: 12 },
+    { codes: ['protocol', 'permission-denied'], want: 23 },
+    { codes: ['unsafe-name', 'vanished'], want: 23 },
+  ];
+  it.each(rows)('$codes → $want', ({ codes, want }) => {
+    const tally = new Tally({ emit: () => undefined });
+    for (const [i, code] of codes.entries()) tally.problem({ path: `f${i}`, stage: 'transfer', code, message: code });
+    expect(tally.problemsExitCode()).toBe(want);
   });
 });
