@@ -1,9 +1,11 @@
 import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { parentOf } from '../core/names.js';
 import type { ManifestRow, Problem } from '../core/types.js';
 import { localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { makeDurable, syncDirectories } from './durable.js';
+import type { LocalDirs } from './localDirs.js';
 import type { Destination } from './paths.js';
 
 /** A file or symlink complete in its partial path, ready to appear at its final path. */
@@ -40,6 +42,7 @@ export class Committer {
 
   constructor(
     private readonly destination: Destination,
+    private readonly localDirs: LocalDirs,
     private readonly record: (rows: readonly ManifestRow[]) => void,
     options: CommitterOptions = {},
   ) {
@@ -71,6 +74,8 @@ export class Committer {
     try {
       await makeDurable(batch.map((p) => p.entry.partialPath), this.destination.partialDir);
       const finalPaths = batch.map((item) => this.destination.pathOf(item.entry.row.path));
+      // Renames go by path: each parent must still be the directory the walk checked.
+      await this.localDirs.recheck(batch.map((item) => parentOf(item.entry.row.path)));
       // Every entry of a batch has its own final path, so the renames are independent.
       const problems = await Promise.all(batch.map((item, i) => this.place(item.entry, finalPaths[i] ?? '')));
       const placed = batch.filter((item, i) => {

@@ -9,6 +9,7 @@ import type { Action, DirAttrs, DirInput, DirOutcome, DirRef, LocalEntry, Manife
 import { localIoError } from '../errors/classify.js';
 import type { Committer } from '../local/atomic.js';
 import { setDirAttrs, setFileMode } from '../local/attrs.js';
+import type { LocalDirs } from '../local/localDirs.js';
 import type { Destination } from '../local/paths.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
 import { listLocalDir } from '../local/scan.js';
@@ -36,6 +37,7 @@ export interface PullContext {
   readonly store: StateStore;
   readonly runId: number;
   readonly committer: Committer;
+  readonly localDirs: LocalDirs;
   readonly transfers: () => TransferPool;
   readonly completion: DirCompletion;
   readonly tally: Tally;
@@ -61,6 +63,7 @@ export interface PullContext {
  */
 export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirRef) => void): Promise<DirOutcome> {
   const dir = ref.path;
+  await ctx.localDirs.verify(dir);
   const { input, listed } = await gather(ctx, ref);
   const plan = planDir(input);
   await openUp(ctx, dir, input.local, plan.subdirs);

@@ -10,6 +10,7 @@ import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
 import { classify, isDiskFull, localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { Committer } from '../local/atomic.js';
+import { LocalDirs } from '../local/localDirs.js';
 import { acquireLock } from '../local/lock.js';
 import { SpaceReserve } from '../local/spaceReserve.js';
 import type { Destination } from '../local/paths.js';
@@ -124,7 +125,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   // Read once: a pulled entry gets the mode a file the user creates would get.
   const umask = process.umask();
   const tally = new Tally(sink);
-  const committer = new Committer(destination, (rows) => store.recordEntries(rows, runId));
+  const localDirs = new LocalDirs(destination);
+  const committer = new Committer(destination, localDirs, (rows) => store.recordEntries(rows, runId));
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
   const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
@@ -143,6 +145,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     store,
     runId,
     committer,
+    localDirs,
     transfers: () =>
       (pool ??= new TransferPool(
         { spec, trust: session.trust, stallTimeoutMs },

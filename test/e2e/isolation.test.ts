@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, chmod, readdir, readFile, unlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readdir, readFile, rename, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 import Database from 'better-sqlite3';
@@ -339,5 +339,33 @@ describe('a signal mid-transfer', () => {
     expect(after.runs[0]?.bytesTransferred).toBe(missing - bytesDone);
     expect(after.runs[0]?.bytesTransferred).toBeLessThanOrEqual(SIZE - 8 * MiB);
     expect(after.partials).toEqual([]);
+  });
+});
+
+describe('a local directory swapped for a symlink mid-run', () => {
+  it('stops the run (exit 3) before anything is renamed through it; nothing lands outside; the next run completes', async () => {
+    const remote = await e2e.remoteTree('swap', { sub: dir({ 'big.bin': file(24 * MiB), 'a.txt': file('a\n') }) });
+    const parent = await e2e.tempDir();
+    const local = join(parent, 'mirror');
+    const outside = join(parent, 'outside');
+    await mkdir(outside);
+
+    const running = await pullHeldAfter(2 * MiB, [`via-proxy:${remote}`, local]);
+    // sub/ was checked when its walk began; big.bin is in flight into .gsync/partial.
+    await rename(join(local, 'sub'), join(parent, 'sub.moved'));
+    await symlink(outside, join(local, 'sub'));
+    e2e.proxy.setMode({ kind: 'pass' });
+    const result = await running.done;
+
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toMatch(/the local directory \S*mirror\/sub changed while gsync ran: a symlink stands there/);
+    expect(await readdir(outside)).toEqual([]);
+
+    await unlink(join(local, 'sub'));
+    await rename(join(parent, 'sub.moved'), join(local, 'sub'));
+    const again = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await readTree(local)).toEqual(await readTree(remote));
+    expect(await readdir(outside)).toEqual([]);
   });
 });
