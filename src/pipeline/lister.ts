@@ -22,17 +22,29 @@ export class Lister {
   readonly #signal: AbortSignal | undefined;
   readonly #bounds: ListingBounds;
   readonly #stallTimeoutMs: number;
+  /** Entries listed so far in this run, and the most it may list: a server inventing directories without end is cut off. */
+  #listed = 0;
+  readonly #maxTotal: number;
 
-  constructor(session: Session, spec: ConnectSpec, retry: RetryPolicy, signal: AbortSignal | undefined, bounds: ListingBounds, stallTimeoutMs: number) {
+  constructor(
+    session: Session,
+    spec: ConnectSpec,
+    retry: RetryPolicy,
+    signal: AbortSignal | undefined,
+    bounds: ListingBounds & { readonly maxTotalEntries: number },
+    stallTimeoutMs: number,
+  ) {
     this.#session = session;
     this.#spec = spec;
     this.#retry = retry;
     this.#signal = signal;
     this.#bounds = bounds;
     this.#stallTimeoutMs = stallTimeoutMs;
+    this.#maxTotal = bounds.maxTotalEntries;
   }
 
   async list(root: string, dir: string, notice: (message: string) => void): Promise<RemoteListing> {
+    if (this.#listed >= this.#maxTotal) return this.#pastTotal(dir);
     let listing: RemoteListing | undefined;
     await retrying({ retry: this.#retry, signal: this.#signal }, 'listing again', notice, async () => {
       // --timeout, as for transfers: a server that stops answering a listing is cut off and asked again.
@@ -51,7 +63,14 @@ export class Lister {
         return { failure: reason ? await reason : classify(error), progressed: false };
       }
     });
-    return listing as RemoteListing;
+    const listed = listing as RemoteListing;
+    this.#listed += listed.entries.length;
+    return this.#listed > this.#maxTotal ? this.#pastTotal(dir) : listed;
+  }
+
+  #pastTotal(dir: string): RemoteListing {
+    const message = `not listed: the run reached ${this.#maxTotal} entries in all (--max-entries raises the limit)`;
+    return { entries: [], problems: [{ path: dir, stage: 'scan', code: 'too-large', message }] };
   }
 
   close(): void {

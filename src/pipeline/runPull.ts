@@ -50,6 +50,8 @@ export interface PullRequest {
   readonly maxDirEntries?: number;
   /** --max-depth: directories deeper than this are not descended into (default 64, as OpenSSH's own recursion). */
   readonly maxDepth?: number;
+  /** --max-entries: remote entries listed in all, past which no more directories are listed (default 10,000,000). */
+  readonly maxEntries?: number;
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting stops new work, keeps what is in place, and ends the run with exit 20. */
   readonly signal?: AbortSignal;
@@ -60,6 +62,7 @@ const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /** OpenSSH's sftp stops its own recursion at this depth; no real tree goes deeper. */
 const DEFAULT_MAX_DEPTH = 64;
+const DEFAULT_MAX_ENTRIES = 10_000_000;
 
 /** Directories worked on at once: enough to keep listings and transfers overlapping. */
 const DIRS_AT_ONCE = 8;
@@ -130,7 +133,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
   const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
-  const lister = new Lister(session, spec, retry, stop.signal, { maxEntries: request.maxDirEntries ?? defaultListingBounds.maxEntries }, stallTimeoutMs);
+  const bounds = { maxEntries: request.maxDirEntries ?? defaultListingBounds.maxEntries, maxTotalEntries: request.maxEntries ?? DEFAULT_MAX_ENTRIES };
+  const lister = new Lister(session, spec, retry, stop.signal, bounds, stallTimeoutMs);
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
     await applyDirAttrs(destination.pathOf(dir), attrs, umask);

@@ -30,6 +30,7 @@ date: files with the same size and mtime are not sent again.`;
       default: 'safe' as const,
     })(),
     'max-dir-entries': Flags.integer({ description: 'a remote directory listing more entries than this is reported, not used (default 1000000)', min: 1 }),
+    'max-entries': Flags.integer({ description: 'remote entries listed in all, past which no more directories are listed (default 10000000)', min: 1 }),
     'max-depth': Flags.integer({ description: 'remote directories deeper than this are reported, not descended into (default 64)', min: 1 }),
     connections: Flags.integer({ description: 'SSH connections used for transfers (1 for single-socket proxies)', min: 1, max: 64 }),
     verbose: Flags.boolean({ char: 'v', description: 'print each file as it arrives' }),
@@ -58,6 +59,7 @@ date: files with the same size and mtime are not sent again.`;
           links: flags.links,
           ...(flags['max-dir-entries'] === undefined ? {} : { maxDirEntries: flags['max-dir-entries'] }),
           ...(flags['max-depth'] === undefined ? {} : { maxDepth: flags['max-depth'] }),
+          ...(flags['max-entries'] === undefined ? {} : { maxEntries: flags['max-entries'] }),
           signal: abort.signal,
         },
         plainSink({

@@ -54,6 +54,16 @@ const tinyReadLimit: Scenario = oneRun(
   { behaviour: { readLimit: 1 } },
 );
 
+const manyEntries: Scenario = oneRun(
+  'a tree with more entries in all than --max-entries (30 directories of 200 files, bound 2,000): listing stops there, reported, the run ends by itself with exit 23',
+  () => [dir('wide', Array.from({ length: 30 }, (_, d) => dir(`d${d}`, Array.from({ length: 200 }, (_, f) => file(`f${f}.txt`, `${d}/${f}\n`)))))],
+  {
+    exit: [23],
+    check: ({ stdout }) => (/too-large: .*--max-entries raises the limit/.test(stdout) ? [] : ['no too-large problem naming --max-entries in the closing lines']),
+  },
+  { flags: ['--max-entries', '2000'] },
+);
+
 const stalls: Scenario[] = [
   oneRun('a server that never answers the SFTP subsystem request after the login: exit 30 within --timeout plus a few seconds', () => [], { ...stalled, okTxt: false }, {
     flags: STALL_FLAGS,
@@ -76,6 +86,7 @@ const stalls: Scenario[] = [
 describe('bounds', () => {
   it(endless.title, () => runScenario(endless, keys()));
   it(tinyReadLimit.title, () => runScenario(tinyReadLimit, keys()));
+  it(manyEntries.title, () => runScenario(manyEntries, keys()));
   // Stalls wait, they do not work: run side by side, they cost the suite one stall's time.
   describe.concurrent('stalls after the login', () => {
     for (const scenario of stalls) it(scenario.title, () => runScenario(scenario, keys()));
