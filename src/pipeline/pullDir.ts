@@ -1,5 +1,6 @@
-import { chmod, lutimes, mkdir, rm, symlink } from 'node:fs/promises';
+import { chmod, lutimes, mkdir, rm, statfs, symlink } from 'node:fs/promises';
 import { BLOCKED_FROM } from '../core/blocks.js';
+import { formatBytes } from '../core/format.js';
 import type { LinksMode } from '../core/links.js';
 import { localModeOf } from '../core/modes.js';
 import type { RetryPolicy } from '../core/retry.js';
@@ -117,7 +118,7 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
     ctx.completion.opened(sub.path, 0, undefined);
     await ctx.completion.finished(sub.path);
   }
-  placing.push(...fetchAll(ctx, fetches));
+  placing.push(...fetchAll(ctx, await withinFreeSpace(ctx, dir, fetches)));
   placing.push(
     ...appends.map(({ path, entry, from }) => pullBigFile(ctx, { path, remotePath: remotePathIn(ctx, path, entry), entry, row: rowOf(path, entry), appendFrom: from })),
   );
@@ -153,6 +154,27 @@ async function openUp(ctx: PullContext, dir: string, local: readonly LocalEntry[
   const shut = local.filter((e) => e.kind === 'dir' && (e.mode & 0o700) !== 0o700 && walked.has(joinRelative(dir, e.name)));
   // By path: a mode without read permission cannot be opened to fchmod. The listing just lstat'ed it as a directory.
   await Promise.all(shut.map((e) => chmod(ctx.destination.pathOf(joinRelative(dir, e.name)), e.mode | 0o700)));
+}
+
+/**
+ * Files larger than all the room left on the destination are refused before a byte is sent:
+ * they could never land (a server announcing petabytes gets nothing allocated). What a big
+ * file's partial already holds counts as room.
+ */
+async function withinFreeSpace(ctx: PullContext, dir: string, fetches: readonly Fetch[]): Promise<Fetch[]> {
+  if (fetches.length === 0) return [];
+  const space = await statfs(ctx.destination.root).catch(() => undefined);
+  if (!space) return [...fetches];
+  const free = space.bavail * space.bsize;
+  return fetches.filter(({ path, entry }) => {
+    const partial = ctx.store.partialFor(path);
+    const held = partial && partial.size === entry.size ? partial.blocks.size * partial.blockSize : 0;
+    if (entry.size <= free + held) return true;
+    const message = `${formatBytes(entry.size)} cannot fit: ${formatBytes(free)} free on the destination`;
+    ctx.tally.problem({ path, stage: 'plan', code: 'too-large', message }, dir);
+    ctx.tally.bytesPlanned -= entry.size;
+    return false;
+  });
 }
 
 async function listLocal(ctx: PullContext, dir: string): Promise<LocalEntry[]> {

@@ -116,15 +116,16 @@ const scenarios: Scenario[] = [
     { exit: [12, 23, 24], reported: [named('zero.bin')], absent: ['zero.bin'] },
   ),
   oneRun(
-    'sizes of 2^53 and 2^62 are refused before any transfer (no OPEN, nothing allocated), exit 23 or 12',
+    'sizes of 2^52 (more than the free space), 2^53 and 2^62 are refused before any transfer (no OPEN, nothing allocated), exit 23 or 12',
     () => [
+      file('huge52.bin', 'sixteen bytes..\n', { announcedSize: 2 ** 52 }),
       file('huge53.bin', 'sixteen bytes..\n', { announcedSize: 2 ** 53 }),
       file('huge62.bin', 'sixteen bytes..\n', { announcedSize: 2n ** 62n }),
     ],
     {
       exit: [23, 12],
-      reported: [named('huge53.bin'), named('huge62.bin')],
-      absent: ['huge53.bin', 'huge62.bin'],
+      reported: [named('huge52.bin'), named('huge53.bin'), named('huge62.bin')],
+      absent: ['huge52.bin', 'huge53.bin', 'huge62.bin'],
       check: ({ server }) =>
         server.requests.filter((r) => r.type === 'OPEN' && /huge\d+\.bin$/.test(r.path)).map((r) => `${r.path} was opened for reading: not refused before transfer`),
     },
