@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what gsync's demo and tests need and builds it: OpenSSH's server and GNU time (as
-# root, from Debian's packages, when missing), the npm dependencies (when missing), then the build.
+# Installs what gsync's demo and tests need and builds it: OpenSSH's server, GNU time and rsync
+# (as root, from Debian's packages, when missing), the npm dependencies (when missing), then the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,8 @@ need_packages=()
 command -v ssh >/dev/null 2>&1 || need_packages+=(openssh-client)
 # The hostile-server tests measure each run's peak memory with GNU time.
 [ -x /usr/bin/time ] || need_packages+=(time)
+# The filter test uses rsync as its oracle: the same rules must select the same paths.
+command -v rsync >/dev/null 2>&1 || need_packages+=(rsync)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
