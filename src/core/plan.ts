@@ -2,23 +2,36 @@ import type { Action, DirInput, DirPlan, DirRef, LocalEntry, ManifestRow, Remote
 import { joinRelative } from './names.js';
 import { unsafeLinkReason, type LinksMode } from './links.js';
 import { localModeOf } from './modes.js';
+import { excluded, heldBack } from './selection.js';
 
 /**
  * Decides what to do in one directory. Pure: it sees the remote listing, the local listing and
- * the state file's rows for this directory, and touches nothing. Entries that exist only locally
- * are left alone (deletion is a later, guarded feature).
+ * the state file's rows for this directory, and touches nothing. An entry a filter excludes is
+ * as if absent on both sides: not taken, not descended into, never deleted. Entries that exist
+ * only locally are deleted only with `delete` (--delete and a whole listing).
  */
 export function planDir(input: DirInput): DirPlan {
   const local = new Map<string, LocalEntry>(input.local.map((e) => [e.name, e]));
   const state = new Map<string, ManifestRow>(input.state.map((r) => [r.path, r]));
+  const selection = input.selection ?? {};
   const actions: Action[] = [];
   const subdirs: DirRef[] = [];
+  const remoteNames = new Set<string>();
 
   for (const remote of input.remote) {
+    remoteNames.add(remote.name);
     const path = joinRelative(input.path, remote.name);
-    const action = planEntry(path, remote, local.get(remote.name), state.get(path), input);
+    if (excluded(selection, path, remote.kind)) continue;
+    const held = heldBack(selection, remote);
+    const action = held ? { type: 'hold' as const, path, entry: remote, reason: held } : planEntry(path, remote, local.get(remote.name), state.get(path), input);
     if (action) actions.push(action);
     if (remote.kind === 'dir') subdirs.push({ path, attrs: { mtime: remote.mtime, mode: remote.mode } });
+  }
+  if (input.delete) {
+    for (const entry of input.local) {
+      const path = joinRelative(input.path, entry.name);
+      if (!remoteNames.has(entry.name) && !excluded(selection, path, entry.kind)) actions.push({ type: 'delete', path, entry });
+    }
   }
   return input.self ? { path: input.path, actions, subdirs, attrs: input.self } : { path: input.path, actions, subdirs };
 }

@@ -1,4 +1,5 @@
 import type { LinksMode } from './links.js';
+import type { Selection } from './selection.js';
 
 /** The data that flows between the pipeline's stages. Paths are relative, posix, '' is the root. */
 
@@ -50,6 +51,13 @@ export interface DirInput {
   readonly links?: LinksMode;
   /** The user's umask, taken off every remote mode (default 0). */
   readonly umask?: number;
+  /** Filters, sizes and age: which remote entries this run takes. */
+  readonly selection?: Selection;
+  /**
+   * --delete, and this directory's remote listing was whole: local entries the remote no longer
+   * has (and no filter excludes) are to be deleted.
+   */
+  readonly delete?: boolean;
 }
 
 export type Action =
@@ -63,7 +71,11 @@ export type Action =
   | { readonly type: 'adopt'; readonly path: string; readonly entry: RemoteEntry }
   | { readonly type: 'conflict'; readonly path: string; readonly reason: string }
   /** Not made locally, for `reason` (a FIFO, a device, a symlink that could lead outside): said, not a failure. */
-  | { readonly type: 'unsupported'; readonly path: string; readonly entry: RemoteEntry; readonly reason: string };
+  | { readonly type: 'unsupported'; readonly path: string; readonly entry: RemoteEntry; readonly reason: string }
+  /** Left alone this run by --min-size, --max-size or --min-age; not deleted either. */
+  | { readonly type: 'hold'; readonly path: string; readonly entry: RemoteEntry; readonly reason: string }
+  /** --delete: a local entry the remote no longer has. */
+  | { readonly type: 'delete'; readonly path: string; readonly entry: LocalEntry };
 
 export interface DirAttrs {
   readonly mtime: number;
@@ -120,6 +132,11 @@ export interface RunSummary {
   readonly dirs: number;
   readonly symlinks: number;
   readonly problems: readonly Problem[];
+  /** --delete: the local entries removed (a directory with all under it), and the files that took. */
+  readonly deleted: readonly string[];
+  readonly filesDeleted: number;
+  /** --delete planned removals a guard refused (--max-delete, the mass-delete guard): why; nothing was deleted. */
+  readonly deleteRefused?: string;
   readonly durationMs: number;
   readonly exitCode: number;
 }

@@ -6,10 +6,12 @@ import { localModeOf } from '../core/modes.js';
 import type { RetryPolicy } from '../core/retry.js';
 import { joinRelative } from '../core/names.js';
 import { planDir } from '../core/plan.js';
+import type { Selection } from '../core/selection.js';
 import type { Action, DirAttrs, DirInput, DirOutcome, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
 import { localIoError } from '../errors/classify.js';
 import type { Committer } from '../local/atomic.js';
 import { setDirAttrs, setFileMode } from '../local/attrs.js';
+import type { PlannedDeletion } from '../local/deletion.js';
 import type { LocalDirs } from '../local/localDirs.js';
 import type { Destination } from '../local/paths.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
@@ -53,6 +55,10 @@ export interface PullContext {
   /** Directories deeper than this are reported, not descended into. */
   readonly maxDepth: number;
   readonly umask: number;
+  readonly selection: Selection;
+  /** --delete: local entries the remote no longer has are collected in `deletions`, removed after the walk. */
+  readonly delete: boolean;
+  readonly deletions: PlannedDeletion[];
   /** The worker pool's size: how many parts a big file may be cut into. */
   readonly connections: number;
 }
@@ -105,6 +111,11 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
       case 'unsupported':
         ctx.notice(action.path, action.reason);
         break;
+      case 'hold':
+        break;
+      case 'delete':
+        ctx.deletions.push({ path: action.path, kind: action.entry.kind });
+        break;
     }
   }
   ctx.store.recordEntries(adopted, ctx.runId);
@@ -136,12 +147,13 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput;
     listLocal(ctx, dir),
     single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message) => ctx.notice(dir, message)),
   ]);
-  const options = { append: ctx.append, links: ctx.links, umask: ctx.umask };
+  const options = { append: ctx.append, links: ctx.links, umask: ctx.umask, selection: ctx.selection };
   if (single) return { input: { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, ...options }, listed: true };
   for (const problem of listing.problems) ctx.tally.problem(problem, dir);
   // A directory we could not list keeps a writable mode, so the next run can still fill it.
   const listed = !listing.problems.some((p) => p.path === dir);
-  const base = { path: dir, remote: listing.entries, local, state, ...options };
+  // Deletions only where the remote listing was whole: an entry it could not show is not gone.
+  const base = { path: dir, remote: listing.entries, local, state, ...options, delete: ctx.delete && listing.problems.length === 0 };
   return { input: listed && ref.attrs ? { ...base, self: ref.attrs } : base, listed };
 }
 

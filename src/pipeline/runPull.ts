@@ -4,12 +4,15 @@ import { join, resolve } from 'node:path';
 import { defaultLocalName, parseTarget } from '../core/target.js';
 import type { DirOutcome, DirRef, RunSummary } from '../core/types.js';
 import type { LinksMode } from '../core/links.js';
+import { deleteRefusal } from '../core/deleteGuard.js';
 import { defaultRetryPolicy } from '../core/retry.js';
+import type { Selection } from '../core/selection.js';
 import { formatBytes } from '../core/format.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
 import { classify, isDiskFull, localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { Committer } from '../local/atomic.js';
+import { deleteEntries, filesIn, type PlannedDeletion } from '../local/deletion.js';
 import { LocalDirs } from '../local/localDirs.js';
 import { acquireLock } from '../local/lock.js';
 import { SpaceReserve } from '../local/spaceReserve.js';
@@ -52,6 +55,10 @@ export interface PullRequest {
   readonly maxDepth?: number;
   /** --max-entries: remote entries listed in all, past which no more directories are listed (default 10,000,000). */
   readonly maxEntries?: number;
+  /** --include/--exclude, --min-size/--max-size, --min-age. */
+  readonly selection?: Selection;
+  /** --delete, with its guards. */
+  readonly delete?: { readonly maxDelete?: number; readonly allowMass: boolean };
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting stops new work, keeps what is in place, and ends the run with exit 20. */
   readonly signal?: AbortSignal;
@@ -161,6 +168,9 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     links: request.links ?? 'safe',
     maxDepth: request.maxDepth ?? DEFAULT_MAX_DEPTH,
     umask,
+    selection: request.selection ?? {},
+    delete: request.delete !== undefined && root.kind === 'dir',
+    deletions: [],
     connections,
     completion,
     tally,
@@ -203,7 +213,35 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     // A connection the lister opened again is closed here; the first one by runPull.
     lister.close();
   }
+  if (request.delete && !stop.signal.aborted && ctx.deletions.length > 0) {
+    await deleteStale(input, localDirs, tally, ctx.deletions, request.delete).catch(fail);
+  }
   return await finish(input, tally, outcomes, fatal && isDiskFull(fatal.errno) ? await withSpaceNeeded(fatal, destination, tally) : fatal);
+}
+
+/**
+ * --delete, once the walk is through: what it planned is weighed against --max-delete and the
+ * mass guard as a whole, then removed, or none of it is (exit 25).
+ */
+async function deleteStale(
+  input: WalkInput,
+  localDirs: LocalDirs,
+  tally: Tally,
+  planned: readonly PlannedDeletion[],
+  limits: { readonly maxDelete?: number; readonly allowMass: boolean },
+): Promise<void> {
+  const { destination, store, runId } = input;
+  let files = 0;
+  for (const deletion of planned) files += await filesIn(destination, deletion);
+  const refusal = deleteRefusal(files, { ...limits, knownFiles: store.countFiles() });
+  if (refusal) {
+    tally.deleteRefused = refusal;
+    return;
+  }
+  await deleteEntries(destination, localDirs, planned);
+  store.recordDeletions(runId, planned, files);
+  tally.deleted = planned.map((d) => d.path);
+  tally.filesDeleted = files;
 }
 
 /** Records how the run ended, tidies up after a whole walk, and returns the summary or throws why it stopped. */
@@ -217,13 +255,18 @@ async function finish(
   const interrupted = !stopped && (request.signal?.aborted ?? false);
   let fatal = stopped;
   // A run-ending failure outranks the problems' 12 (listed first: the first of equal rank wins).
-  const exitCode = worstExitCode([...(fatal ? [fatal.exitCode] : []), ...(interrupted ? [ExitCode.interrupted] : []), tally.problemsExitCode()]);
+  const exitCode = worstExitCode([
+    ...(fatal ? [fatal.exitCode] : []),
+    ...(interrupted ? [ExitCode.interrupted] : []),
+    tally.problemsExitCode(),
+    ...(tally.deleteRefused ? [ExitCode.deleteGuard] : []),
+  ]);
   const summary = tally.summary(runId, Date.now() - input.started, exitCode);
   // The room held since the start: with the disk full, the state file needs it to record the end.
   await input.reserve.release().catch(() => undefined);
   try {
     store.recordDirOutcomes(outcomes, runId);
-    store.finishRun(summary, Date.now(), fatal?.message ?? (interrupted ? 'interrupted' : undefined));
+    store.finishRun(summary, Date.now(), fatal?.message ?? (interrupted ? 'interrupted' : tally.deleteRefused));
     if (!fatal && !interrupted) store.forgetDirsNotSeenBy(runId);
   } catch (error) {
     // The state file could not record the end (a full disk): what it holds stays consistent.

@@ -14,6 +14,9 @@ export class Tally {
   dirs = 0;
   symlinks = 0;
   readonly problems: Problem[] = [];
+  deleted: readonly string[] = [];
+  filesDeleted = 0;
+  deleteRefused: string | undefined;
   readonly #problemsByDir = new Map<string, number>();
 
   constructor(private readonly sink: EventSink) {}
@@ -52,6 +55,9 @@ export class Tally {
       dirs: this.dirs,
       symlinks: this.symlinks,
       problems: [...this.problems],
+      deleted: this.deleted,
+      filesDeleted: this.filesDeleted,
+      ...(this.deleteRefused === undefined ? {} : { deleteRefused: this.deleteRefused }),
       durationMs,
       exitCode,
     };

@@ -59,4 +59,13 @@ export const migrations: readonly string[] = [
     run_id  INTEGER NOT NULL
   );
   `,
+  `
+  CREATE TABLE deletions (
+    run_id INTEGER NOT NULL,
+    path   TEXT    NOT NULL,
+    kind   TEXT    NOT NULL
+  );
+  CREATE INDEX deletions_by_run ON deletions (run_id);
+  ALTER TABLE runs ADD COLUMN files_deleted INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -184,6 +184,28 @@ export class StateStore {
     })();
   }
 
+  /** Files and symlinks the state file records in the mirror: what the mass-delete guard weighs. */
+  countFiles(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM manifest WHERE kind != 'dir'").get() as { n: number }).n;
+  }
+
+  /** Records what --delete removed, and forgets each entry with everything under it, in one transaction. */
+  recordDeletions(runId: number, deleted: ReadonlyArray<{ path: string; kind: EntryKind }>, files: number): void {
+    if (deleted.length === 0) return;
+    const insert = this.db.prepare('INSERT INTO deletions (run_id, path, kind) VALUES (?, ?, ?)');
+    // Everything under `path`: names from path + '/' up to path + '0' ('0' sorts right after '/').
+    const forgetEntries = this.db.prepare("DELETE FROM manifest WHERE path = ? OR (path >= ? || '/' AND path < ? || '0')");
+    const forgetDirs = this.db.prepare("DELETE FROM dirs WHERE path = ? OR (path >= ? || '/' AND path < ? || '0')");
+    this.db.transaction(() => {
+      for (const { path, kind } of deleted) {
+        insert.run(runId, path, kind);
+        forgetEntries.run(path, path, path);
+        forgetDirs.run(path, path, path);
+      }
+      this.db.prepare('UPDATE runs SET files_deleted = ? WHERE id = ?').run(files, runId);
+    })();
+  }
+
   /** Forgets directories a run that walked the whole tree did not see: they are gone, or under one it could not list. */
   forgetDirsNotSeenBy(runId: number): void {
     this.db.prepare('DELETE FROM dirs WHERE run_id < ?').run(runId);

@@ -1,5 +1,10 @@
 import { Args, Flags } from '@oclif/core';
+import { readFile } from 'node:fs/promises';
+import { compileFilter, parseFilterFile, type FilterRule } from '../../core/filter.js';
 import { LINKS_MODES } from '../../core/links.js';
+import { parseDuration, parseSize } from '../../core/quantities.js';
+import type { Selection } from '../../core/selection.js';
+import { GsyncError } from '../../errors/GsyncError.js';
 import type { SettingsOverrides } from '../../ssh/settings.js';
 import { GsyncCommand } from '../baseCommand.js';
 
@@ -32,6 +37,15 @@ date: files with the same size and mtime are not sent again.`;
     'max-dir-entries': Flags.integer({ description: 'a remote directory listing more entries than this is reported, not used (default 1000000)', min: 1 }),
     'max-entries': Flags.integer({ description: 'remote entries listed in all, past which no more directories are listed (default 10000000)', min: 1 }),
     'max-depth': Flags.integer({ description: 'remote directories deeper than this are reported, not descended into (default 64)', min: 1 }),
+    delete: Flags.boolean({ description: 'remove local files and directories the remote no longer has (only where the remote listing was whole; never .gsync)' }),
+    'max-delete': Flags.integer({ description: 'with --delete: refuse (exit 25, nothing deleted) a run that would remove more files than this', min: 0 }),
+    'allow-mass-delete': Flags.boolean({ description: 'with --delete: go ahead even if more than half of the mirrored files would be removed' }),
+    include: Flags.string({ description: "rsync-style pattern of paths to take even if a later --exclude matches (first match wins); may be repeated", multiple: true, multipleNonGreedy: true }),
+    exclude: Flags.string({ description: "rsync-style pattern of paths to leave out ('*.tmp', '/cache/', 'logs/**'); may be repeated", multiple: true, multipleNonGreedy: true }),
+    'exclude-from': Flags.string({ description: 'read --exclude patterns from this file, one per line (# and ; start comments)', multiple: true, multipleNonGreedy: true }),
+    'min-size': Flags.string({ description: 'leave out files smaller than this (500K, 20M, 2G)' }),
+    'max-size': Flags.string({ description: 'leave out files larger than this (500K, 20M, 2G)' }),
+    'min-age': Flags.string({ description: 'leave out files modified more recently than this (90s, 15m, 2h); a later run takes them' }),
     connections: Flags.integer({ description: 'SSH connections used for transfers (1 for single-socket proxies)', min: 1, max: 64 }),
     verbose: Flags.boolean({ char: 'v', description: 'print each file as it arrives' }),
     quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors' }),
@@ -39,6 +53,7 @@ date: files with the same size and mtime are not sent again.`;
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Pull);
+    const selection = await selectionOf(flags, this.argv);
     // Loaded here, not at the top: ssh2, SQLite and piscina cost ~90 ms that --help should not pay.
     const { runPull } = await import('../../pipeline/runPull.js');
     const { plainSink } = await import('../render/plain.js');
@@ -60,6 +75,10 @@ date: files with the same size and mtime are not sent again.`;
           ...(flags['max-dir-entries'] === undefined ? {} : { maxDirEntries: flags['max-dir-entries'] }),
           ...(flags['max-depth'] === undefined ? {} : { maxDepth: flags['max-depth'] }),
           ...(flags['max-entries'] === undefined ? {} : { maxEntries: flags['max-entries'] }),
+          selection,
+          ...(flags.delete
+            ? { delete: { allowMass: flags['allow-mass-delete'], ...(flags['max-delete'] === undefined ? {} : { maxDelete: flags['max-delete'] }) } }
+            : {}),
           signal: abort.signal,
         },
         plainSink({
@@ -75,6 +94,48 @@ date: files with the same size and mtime are not sent again.`;
       process.off('SIGTERM', interrupt);
     }
   }
+}
+
+/**
+ * Filters, sizes and age. Rules keep the order they were given in on the command line (first
+ * match wins, as in rsync), which oclif's per-flag arrays lose: it is read back from argv.
+ */
+async function selectionOf(
+  flags: { 'min-size'?: string | undefined; 'max-size'?: string | undefined; 'min-age'?: string | undefined },
+  argv: readonly string[],
+): Promise<Selection> {
+  const rules: FilterRule[] = [];
+  for (const { flag, value } of ruleFlags(argv)) {
+    if (flag === 'exclude-from') {
+      const text = await readFile(value, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new GsyncError('usage', `cannot read --exclude-from ${value}: ${error.code ?? error.message}`);
+      });
+      for (const pattern of parseFilterFile(text)) rules.push({ kind: 'exclude', pattern });
+    } else {
+      rules.push({ kind: flag, pattern: value });
+    }
+  }
+  return {
+    ...(rules.length > 0 ? { filter: compileFilter(rules) } : {}),
+    ...(flags['min-size'] === undefined ? {} : { minSize: parseSize(flags['min-size'], '--min-size') }),
+    ...(flags['max-size'] === undefined ? {} : { maxSize: parseSize(flags['max-size'], '--max-size') }),
+    ...(flags['min-age'] === undefined ? {} : { modifiedBy: Math.floor(Date.now() / 1000 - parseDuration(flags['min-age'], '--min-age')) }),
+  };
+}
+
+/** --include, --exclude and --exclude-from in argv order, as `--flag value` or `--flag=value`. */
+function ruleFlags(argv: readonly string[]): Array<{ flag: 'include' | 'exclude' | 'exclude-from'; value: string }> {
+  const found: Array<{ flag: 'include' | 'exclude' | 'exclude-from'; value: string }> = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--') break;
+    const match = /^--(include|exclude|exclude-from)(?:=(.*))?$/s.exec(arg);
+    if (!match) continue;
+    const flag = match[1] as 'include' | 'exclude' | 'exclude-from';
+    const value = match[2] ?? argv[++i];
+    if (value !== undefined) found.push({ flag, value });
+  }
+  return found;
 }
 
 /** ssh's own flags, passed through to the resolver as ssh would apply them. */

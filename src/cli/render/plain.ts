@@ -29,8 +29,10 @@ export function plainSink(options: PlainOptions): EventSink {
           options.err(`gsync: ${printable(event.problem.path || '.')}: ${printable(event.problem.message)}`);
           return;
         case 'done':
+          if (event.summary.deleteRefused) options.err(`gsync: ${event.summary.deleteRefused}`);
           if (options.quiet) return;
           options.out(summaryLine(event.summary));
+          for (const line of deletedLines(event.summary.deleted)) options.out(line);
           for (const line of problemLines(event.summary.problems)) options.out(line);
           return;
       }
@@ -51,6 +53,13 @@ export function problemLines(problems: readonly Problem[]): string[] {
   return lines;
 }
 
+/** What --delete removed, after the summary line; `gsync status` keeps the record. */
+export function deletedLines(deleted: readonly string[]): string[] {
+  const lines = deleted.slice(0, PROBLEMS_LISTED).map((path) => `  deleted: ${printable(path)}`);
+  if (deleted.length > PROBLEMS_LISTED) lines.push(`  … and ${deleted.length - PROBLEMS_LISTED} more deleted`);
+  return lines;
+}
+
 export function summaryLine(s: RunSummary): string {
   const seconds = Math.max(s.durationMs, 1) / 1000;
   const parts = [
@@ -58,6 +67,7 @@ export function summaryLine(s: RunSummary): string {
     `${s.filesSkipped} up to date (${formatBytes(s.bytesSkipped)})`,
   ];
   if (s.symlinks > 0) parts.push(plural(s.symlinks, 'symlink'));
+  if (s.filesDeleted > 0) parts.push(`${s.filesDeleted} deleted`);
   if (s.problems.length > 0) parts.push(`${plural(s.problems.length, 'problem')}`);
   return `${parts.join(', ')} in ${formatDuration(s.durationMs)} (${formatBytes(s.bytesTransferred / seconds)}/s)`;
 }
