@@ -21,13 +21,14 @@ import type { SettingsOverrides } from '../ssh/settings.js';
 import type { ConnectSpec } from '../ssh/spec.js';
 import { resolveConnectSpec } from '../ssh/config.js';
 import { openSession, type Session } from '../ssh/connect.js';
-import { defaultListingBounds } from '../remote/scan.js';
+import { defaultListingBounds, type ListingBounds } from '../remote/scan.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
 import { TransferPool, defaultConnections } from '../transfer/pool.js';
 import { prepareDestination, sweepPartials, sweepStalePartials } from './destination.js';
 import { DirCompletion } from './dirCompletion.js';
-import type { EventSink } from './events.js';
+import { dryRun } from './dryRun.js';
+import type { DryRunSummary, EventSink } from './events.js';
 import { Lister } from './lister.js';
 import { applyDirAttrs, pullDir, type PullContext } from './pullDir.js';
 import { resolveRemoteRoot, type RemoteRoot } from './remoteRoot.js';
@@ -59,6 +60,8 @@ export interface PullRequest {
   readonly selection?: Selection;
   /** --delete, with its guards. */
   readonly delete?: { readonly maxDelete?: number; readonly allowMass: boolean };
+  /** --dry-run: say what would be done, and do none of it. */
+  readonly dryRun?: boolean;
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting stops new work, keeps what is in place, and ends the run with exit 20. */
   readonly signal?: AbortSignal;
@@ -80,7 +83,7 @@ const DIRS_AT_ONCE = 8;
  * sides, plan, transfer through the workers, commit in groups) → record the run.
  * Whole-run failures throw a GsyncError; per-path failures end up in the summary.
  */
-export async function runPull(request: PullRequest, sink: EventSink): Promise<RunSummary> {
+export async function runPull(request: PullRequest, sink: EventSink): Promise<RunSummary | DryRunSummary> {
   const started = Date.now();
   const target = parseTarget(request.source);
   const env = request.env ?? process.env;
@@ -89,7 +92,9 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
   const session = await openSession(spec, { env, answerTimeoutMs: stallTimeoutMs, ...(request.signal ? { signal: request.signal } : {}) });
   try {
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
-    const destination = await prepareDestination(localDirFor(root, target.path, request.localDir));
+    const localDir = localDirFor(root, target.path, request.localDir);
+    if (request.dryRun) return await planOnly(request, sink, { session, spec, root, localDir, started, stallTimeoutMs });
+    const destination = await prepareDestination(localDir);
     const lock = await acquireLock(destination.stateDir);
     try {
       const store = openState(destination);
@@ -108,6 +113,33 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
   } finally {
     session.close();
   }
+}
+
+/** --dry-run over the connection runPull opened. */
+function planOnly(
+  request: PullRequest,
+  sink: EventSink,
+  run: { session: Session; spec: ConnectSpec; root: RemoteRoot; localDir: string; started: number; stallTimeoutMs: number },
+): Promise<DryRunSummary> {
+  const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
+  const lister = new Lister(run.session, run.spec, retry, request.signal, listingBounds(request), run.stallTimeoutMs);
+  return dryRun({
+    localDir: run.localDir,
+    root: run.root,
+    lister,
+    sink,
+    selection: request.selection ?? {},
+    links: request.links ?? 'safe',
+    append: request.append ?? false,
+    maxDepth: request.maxDepth ?? DEFAULT_MAX_DEPTH,
+    delete: request.delete,
+    signal: request.signal,
+    started: run.started,
+  }).finally(() => lister.close());
+}
+
+function listingBounds(request: PullRequest): ListingBounds & { readonly maxTotalEntries: number } {
+  return { maxEntries: request.maxDirEntries ?? defaultListingBounds.maxEntries, maxTotalEntries: request.maxEntries ?? DEFAULT_MAX_ENTRIES };
 }
 
 interface WalkInput {
@@ -140,8 +172,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
   const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
-  const bounds = { maxEntries: request.maxDirEntries ?? defaultListingBounds.maxEntries, maxTotalEntries: request.maxEntries ?? DEFAULT_MAX_ENTRIES };
-  const lister = new Lister(session, spec, retry, stop.signal, bounds, stallTimeoutMs);
+  const lister = new Lister(session, spec, retry, stop.signal, listingBounds(request), stallTimeoutMs);
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
     await applyDirAttrs(destination.pathOf(dir), attrs, umask);

@@ -331,6 +331,12 @@ describe('a signal mid-transfer', () => {
       else missing += entry.size ?? 0;
     }
 
+    // --dry-run tells how far the partial got, and changes nothing.
+    const planned = await runGsync(['pull', '--dry-run', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
+    expect(planned.code, planned.stderr).toBe(0);
+    expect(planned.stdout).toMatch(new RegExp(`^resume +big\\.bin \\([^)]+\\) at ${Math.floor((100 * bytesDone) / SIZE)}%$`, 'm'));
+    expect((await statusJson(local)).partials).toEqual(status.partials);
+
     const rerun = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(await readTree(local)).toEqual(want);

@@ -1,4 +1,4 @@
-import { chmod, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lstat, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -194,5 +194,66 @@ describe('filters, sizes and age', () => {
     const size = await runGsync(['pull', `${e2e.sshd.alias}:/nowhere`, local, '--max-size', 'lots'], { env: e2e.sshd.env });
     expect(size.code).toBe(1);
     expect(size.stderr).toMatch(/--max-size lots: not a size/);
+  });
+});
+
+/** Every path under `root` with its kind, size and mtime: what "untouched" is checked against. */
+async function snapshot(root: string): Promise<string[]> {
+  const lines: string[] = [];
+  const walk = async (path: string): Promise<void> => {
+    for (const name of (await readdir(path)).sort()) {
+      const full = join(path, name);
+      const stats = await lstat(full);
+      lines.push(`${full} ${stats.mode.toString(8)} ${stats.size} ${stats.mtimeMs}`);
+      if (stats.isDirectory()) await walk(full);
+    }
+  };
+  await walk(root);
+  return lines;
+}
+
+describe('--dry-run', () => {
+  it('on an empty destination itemizes what would come and creates nothing, not even the destination', async () => {
+    const remote = await e2e.remoteTree('dry', tree);
+    const parent = await e2e.tempDir();
+    const local = join(parent, 'mirror');
+    const before = await snapshot(parent);
+
+    const result = await pull(remote, local, '--dry-run');
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(await snapshot(parent)).toEqual(before);
+    expect(result.stdout).toMatch(/^new +keep\.txt \(5 B\)$/m);
+    expect(result.stdout).toMatch(/^mkdir +gone-dir\/$/m);
+    expect(result.stdout).toMatch(/^new +gone-dir\/deeper\/b\.txt \(2 B\)$/m);
+    expect(result.stdout).toMatch(/^symlink +gone-link -> keep\.txt$/m);
+    expect(result.stdout).toMatch(/^dry run: 20 files to transfer \(\d+ B\), 0 up to date; nothing was changed$/m);
+  });
+
+  it('with --delete on a mirror lists changes and deletions, and changes nothing, the state file included', async () => {
+    const { remote, local } = await mirrored();
+    await removeRemote(remote, 'gone.txt', 'gone-dir');
+    await writeFile(join(remote, 'keep.txt'), 'keep, edited\n');
+    const before = await snapshot(local);
+    const stateBefore = await readFile(join(local, '.gsync', 'state.db'));
+
+    const result = await pull(remote, local, '--dry-run', '--delete');
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(await snapshot(local)).toEqual(before);
+    expect((await readFile(join(local, '.gsync', 'state.db'))).equals(stateBefore)).toBe(true);
+    expect(result.stdout).toMatch(/^changed +keep\.txt \(13 B\)$/m);
+    expect(result.stdout).toMatch(/^delete +gone\.txt$/m);
+    expect(result.stdout).toMatch(/^delete +gone-dir\/$/m);
+    expect(result.stdout).toMatch(/^dry run: 1 file to transfer \(13 B\), \d+ up to date, 3 to delete; nothing was changed$/m);
+  });
+
+  it('says when the mass-delete guard would halt the run (exit 25)', async () => {
+    const { remote, local } = await mirrored();
+    for (const name of await readdir(remote)) await rm(join(remote, name), { recursive: true });
+    const result = await pull(remote, local, '--dry-run', '--delete');
+    expect(result.code, result.stderr).toBe(25);
+    expect(result.stderr).toMatch(/--allow-mass-delete/);
+    expect(await paths(local)).toContain('keep.txt');
   });
 });

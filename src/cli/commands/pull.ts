@@ -37,6 +37,7 @@ date: files with the same size and mtime are not sent again.`;
     'max-dir-entries': Flags.integer({ description: 'a remote directory listing more entries than this is reported, not used (default 1000000)', min: 1 }),
     'max-entries': Flags.integer({ description: 'remote entries listed in all, past which no more directories are listed (default 10000000)', min: 1 }),
     'max-depth': Flags.integer({ description: 'remote directories deeper than this are reported, not descended into (default 64)', min: 1 }),
+    'dry-run': Flags.boolean({ char: 'n', description: 'list what would be transferred and deleted, and change nothing (not even create the destination)' }),
     delete: Flags.boolean({ description: 'remove local files and directories the remote no longer has (only where the remote listing was whole; never .gsync)' }),
     'max-delete': Flags.integer({ description: 'with --delete: refuse (exit 25, nothing deleted) a run that would remove more files than this', min: 0 }),
     'allow-mass-delete': Flags.boolean({ description: 'with --delete: go ahead even if more than half of the mirrored files would be removed' }),
@@ -76,6 +77,7 @@ date: files with the same size and mtime are not sent again.`;
           ...(flags['max-depth'] === undefined ? {} : { maxDepth: flags['max-depth'] }),
           ...(flags['max-entries'] === undefined ? {} : { maxEntries: flags['max-entries'] }),
           selection,
+          dryRun: flags['dry-run'],
           ...(flags.delete
             ? { delete: { allowMass: flags['allow-mass-delete'], ...(flags['max-delete'] === undefined ? {} : { maxDelete: flags['max-delete'] }) } }
             : {}),

@@ -1,5 +1,5 @@
 import type { Problem, RunSummary } from '../../core/types.js';
-import type { EventSink, RunEvent } from '../../pipeline/events.js';
+import type { DryRunSummary, EventSink, PlanItem, RunEvent } from '../../pipeline/events.js';
 import { printable } from '../../core/printable.js';
 import { formatBytes, formatDuration, plural } from '../../core/format.js';
 
@@ -27,6 +27,14 @@ export function plainSink(options: PlainOptions): EventSink {
           return;
         case 'problem':
           options.err(`gsync: ${printable(event.problem.path || '.')}: ${printable(event.problem.message)}`);
+          return;
+        case 'planned':
+          if (!options.quiet) options.out(planLine(event.item));
+          return;
+        case 'dry-run-done':
+          if (event.summary.deleteRefused) options.err(`gsync: ${event.summary.deleteRefused}`);
+          options.out(dryRunLine(event.summary));
+          for (const line of problemLines(event.summary.problems)) options.out(line);
           return;
         case 'done':
           if (event.summary.deleteRefused) options.err(`gsync: ${event.summary.deleteRefused}`);
@@ -58,6 +66,20 @@ export function deletedLines(deleted: readonly string[]): string[] {
   const lines = deleted.slice(0, PROBLEMS_LISTED).map((path) => `  deleted: ${printable(path)}`);
   if (deleted.length > PROBLEMS_LISTED) lines.push(`  … and ${deleted.length - PROBLEMS_LISTED} more deleted`);
   return lines;
+}
+
+/** A --dry-run line, rsync -i style: the change, the path, then what matters about it. */
+export function planLine(item: PlanItem): string {
+  const size = item.bytes === undefined ? '' : ` (${formatBytes(item.bytes)})`;
+  const detail = item.detail === undefined ? '' : ` ${printable(item.detail)}`;
+  return `${item.change.padEnd(8)} ${printable(item.path)}${size}${detail}`;
+}
+
+export function dryRunLine(s: DryRunSummary): string {
+  const parts = [`${plural(s.filesToTransfer, 'file')} to transfer (${formatBytes(s.bytesToTransfer)})`, `${s.upToDate} up to date`];
+  if (s.filesToDelete > 0) parts.push(`${s.filesToDelete} to delete`);
+  if (s.problems.length > 0) parts.push(plural(s.problems.length, 'problem'));
+  return `dry run: ${parts.join(', ')}; nothing was changed`;
 }
 
 export function summaryLine(s: RunSummary): string {
