@@ -90,6 +90,23 @@ describe('interrupted pulls', () => {
     expect(third.code, third.stderr).toBe(0);
   });
 
+  it('three runs started together on one destination: exactly one proceeds, the others exit 75', async () => {
+    const local = join(await e2e.tempDir(), 'mirror');
+    // Each connection is held after 2 MiB: the one run that took the lock stops mid-transfer, holding it.
+    e2e.proxy.setMode({ kind: 'stall-after', bytes: 2 * MiB });
+    const children = [1, 2, 3].map(() => e2e.track(spawnGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env })));
+    const codes = children.map((child) => exited(child).then((code) => ({ child, code })));
+    const [first, second] = await new Promise<Array<{ child: ChildProcess; code: number | null }>>((resolve) => {
+      const done: Array<{ child: ChildProcess; code: number | null }> = [];
+      for (const code of codes) void code.then((result) => (done.push(result) === 2 ? resolve(done) : undefined));
+    });
+    expect([first?.code, second?.code]).toEqual([75, 75]);
+    e2e.proxy.setMode({ kind: 'pass' });
+    const holder = children.find((child) => child !== first?.child && child !== second?.child);
+    expect(holder && (await exited(holder))).toBe(0);
+    expect(await readTree(local)).toEqual(want);
+  });
+
   it('a link that drops mid-transfer ends the run with exit 10 and only complete files in place', async () => {
     const local = join(await e2e.tempDir(), 'mirror');
     e2e.proxy.setMode({ kind: 'drop-after', bytes: 2 * MiB });
