@@ -17,6 +17,7 @@ export class TransferPool {
   private readonly piscina: Piscina;
   private readonly hangUpChannel = `gsync-hang-up-${randomUUID()}`;
   private readonly connections: number;
+  #closing: Promise<void> | undefined;
 
   constructor(init: Omit<WorkerInit, 'hangUpChannel'>, connections: number) {
     this.connections = connections;
@@ -37,8 +38,16 @@ export class TransferPool {
     return result;
   }
 
-  /** Asks every worker to hang up its connection (bounded: a stuck one is not waited for), then ends the threads. */
-  async close(): Promise<void> {
+  /**
+   * Asks every worker to hang up its connection (bounded: a stuck one is not waited for), then ends
+   * the threads. Once: a stopped run closes the pool when the stop comes and again when the walk
+   * ends, and a second round of asking would wait its whole second for threads already gone.
+   */
+  close(): Promise<void> {
+    return (this.#closing ??= this.#close());
+  }
+
+  async #close(): Promise<void> {
     const channel = new BroadcastChannel(this.hangUpChannel);
     let replies = 0;
     await new Promise<void>((resolve) => {
