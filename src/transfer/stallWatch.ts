@@ -7,6 +7,8 @@ export class StallWatch {
   readonly #timeoutMs: number;
   #lastData = 0;
   #stalled = false;
+  /** Waits in progress on the run's own --bwlimit budget. */
+  #holding = 0;
 
   constructor(timeoutMs: number) {
     this.#timeoutMs = timeoutMs;
@@ -15,6 +17,20 @@ export class StallWatch {
   /** Bytes arrived. */
   fed(): void {
     this.#lastData = Date.now();
+  }
+
+  /**
+   * Waits for `wait` without counting the time as a stall: the run itself holds its READs back
+   * (--bwlimit), the server is not late. The clock starts again when the wait ends.
+   */
+  async holding<T>(wait: Promise<T>): Promise<T> {
+    this.#holding++;
+    try {
+      return await wait;
+    } finally {
+      this.#holding--;
+      this.fed();
+    }
   }
 
   get stalled(): boolean {
@@ -30,7 +46,7 @@ export class StallWatch {
     this.#stalled = false;
     this.fed();
     const timer = setInterval(() => {
-      if (Date.now() - this.#lastData < this.#timeoutMs) return;
+      if (this.#holding > 0 || Date.now() - this.#lastData < this.#timeoutMs) return;
       clearInterval(timer);
       this.#stalled = true;
       tearDown();
