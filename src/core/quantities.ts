@@ -19,6 +19,25 @@ export function parseDuration(text: string, flag: string): number {
   return Number(match[1]) * unit;
 }
 
+/** Under this a READ's own headers weigh as much as its data; rsync rounds a smaller --bwlimit up to 1 KiB/s too. */
+const MIN_RATE = 1024;
+const RATE = 'a rate such as 500K, 20M or 1.5G (K, M, G are powers of 1024; a plain number is KiB/s; 0 means no limit)';
+
+/**
+ * A transfer rate as rsync's --bwlimit takes it, in bytes per second: a plain number is KiB/s,
+ * K, M, G, T read as in parseSize (`20M` is 20 MiB/s), B is bytes. 0 means no limit; a rate
+ * under 1 KiB/s is refused.
+ */
+export function parseRate(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|(b))?$/i.exec(text.trim());
+  if (!match) throw usage(flag, text, RATE);
+  const unit = match[3] ? 1 : match[2] ? (SIZE_UNITS[match[2].toLowerCase()] ?? 0) : 1024;
+  const rate = Math.round(Number(match[1]) * unit);
+  if (rate === 0) return 0;
+  if (rate < MIN_RATE || !Number.isSafeInteger(rate)) throw usage(flag, text, `${RATE}, of at least 1K`);
+  return rate;
+}
+
 function usage(flag: string, text: string, wanted: string): GsyncError {
   return new GsyncError('usage', `${flag} ${text || '(empty)'}: not ${wanted}`, { hint: `give ${flag} ${wanted}` });
 }
