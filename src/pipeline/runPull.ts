@@ -24,6 +24,7 @@ import { openSession, type Session } from '../ssh/connect.js';
 import { defaultListingBounds, type ListingBounds } from '../remote/scan.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
+import { shareBandwidth } from '../transfer/bandwidth.js';
 import { TransferPool, defaultConnections } from '../transfer/pool.js';
 import { prepareDestination, sweepPartials, sweepStalePartials } from './destination.js';
 import { DirCompletion } from './dirCompletion.js';
@@ -42,6 +43,8 @@ export interface PullRequest {
   /** -F, -i, -p, -l, -o: as ssh takes them. */
   readonly ssh?: SettingsOverrides;
   readonly connections?: number;
+  /** --bwlimit, in bytes per second: one budget for all the transfer connections together. */
+  readonly bytesPerSecond?: number;
   /** --timeout: seconds without data before a connection counts as stalled (default 60). */
   readonly timeoutSeconds?: number;
   /** --retries: attempts in a row without progress before a dropped or stalled link ends the run (default 5). */
@@ -190,7 +193,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     localDirs,
     transfers: () =>
       (pool ??= new TransferPool(
-        { spec, trust: session.trust, stallTimeoutMs },
+        { spec, trust: session.trust, stallTimeoutMs, ...(request.bytesPerSecond ? { bandwidth: shareBandwidth(request.bytesPerSecond) } : {}) },
         connections,
       )),
     retry,

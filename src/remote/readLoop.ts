@@ -24,6 +24,11 @@ export interface ReadLoopOptions {
   readonly onRange?: (index: number) => void;
   /** Called whenever bytes arrive: the worker's stall watchdog feeds on it. */
   readonly onData?: () => void;
+  /**
+   * --bwlimit: asked before each READ for up to the bytes it would ask for; resolves, once the
+   * budget allows, with how many it may ask for (at least 1). The rest of the chunk is read next.
+   */
+  readonly throttle?: (wanted: number) => Promise<number>;
 }
 
 export interface ByteRange {
@@ -69,7 +74,9 @@ export async function readRemoteFile(
       try {
         // Bounded: every pass consumes part of a range or a remainder shorter than the one it came from.
         for (let chunk = chunks.next(); chunk && !changed && !failed; chunk = chunks.next()) {
-          const n = await read(sftp, handle, buffer, chunk.length, chunk.position);
+          const length = options.throttle ? await options.throttle(chunk.length) : chunk.length;
+          if (failed || changed) return;
+          const n = await read(sftp, handle, buffer, Math.min(length, chunk.length), chunk.position);
           if (failed) return;
           if (n === 0) {
             changed = `it shrank below ${expected.size} bytes while being read`;

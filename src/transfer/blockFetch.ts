@@ -1,7 +1,7 @@
 import { closeSync, fdatasync } from 'node:fs';
 import type { SFTPWrapper } from 'ssh2';
 import { BLOCK_SIZE, blockCount, blockRange, type BlockRange } from '../core/blocks.js';
-import { readRemoteFile } from '../remote/readLoop.js';
+import { readRemoteFile, type ReadLoopOptions } from '../remote/readLoop.js';
 import { hashRange, hasher } from './blockHash.js';
 import { failedResult, readResult } from './fileOutcome.js';
 import { openPartial } from './partialFile.js';
@@ -21,7 +21,7 @@ const HASH_SLICE = 1024 * 1024;
  * from disk first; a torn or edited one is fetched again. Local calls are synchronous, as in the
  * read loop (this thread owns nothing else).
  */
-export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: () => void): Promise<FileResult> {
+export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pick<ReadLoopOptions, 'onData' | 'throttle'>): Promise<FileResult> {
   const { file } = task;
   const xx = await hasher();
   const scratch = Buffer.allocUnsafe(HASH_SLICE);
@@ -30,7 +30,7 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
   try {
     const hashOf = (range: BlockRange): string => {
       // Re-hashing a large partial takes a while with no network traffic: it is not a stall.
-      onData();
+      reads.onData?.();
       return hashRange(xx, fd, range.start, range.length, scratch);
     };
     for (const range of trustedBlocks(task)) reporter.done({ index: range.index, hash: hashOf(range) }, range.length);
@@ -38,7 +38,7 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, onData: ()
     const byIndex = new Map(missing.map((range) => [range.index, range]));
     const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, {
       ranges: missing,
-      onData,
+      ...reads,
       onRange: (index) => {
         const range = byIndex.get(index);
         if (range) reporter.done({ index, hash: hashRange(xx, fd, range.start, range.length, scratch) }, range.length);

@@ -4,6 +4,7 @@ import type { ProblemCode } from '../core/types.js';
 import type { ErrorKind } from '../errors/GsyncError.js';
 import type { Trust } from '../ssh/connect.js';
 import type { ConnectSpec } from '../ssh/spec.js';
+import type { BandwidthShare } from './bandwidth.js';
 
 /** Given to every worker when the pool starts: how to connect, the host keys to pin and the logins that worked. */
 export interface WorkerInit {
@@ -16,6 +17,8 @@ export interface WorkerInit {
   readonly hangUpChannel: string;
   /** --timeout: a connection that brings no data for this long while reads are outstanding is torn down. */
   readonly stallTimeoutMs: number;
+  /** --bwlimit: the run's one budget, shared by every worker (absent: no limit, and no cost). */
+  readonly bandwidth?: BandwidthShare;
 }
 
 export type HangUpMessage = 'hang-up' | 'hung-up';

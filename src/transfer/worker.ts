@@ -2,8 +2,9 @@ import { closeSync } from 'node:fs';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { classify } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
-import { readRemoteFile } from '../remote/readLoop.js';
+import { readRemoteFile, type ReadLoopOptions } from '../remote/readLoop.js';
 import { openSession, type Session } from '../ssh/connect.js';
+import { TokenBucket } from './bandwidth.js';
 import { fetchBlocks } from './blockFetch.js';
 import { failedResult, readResult } from './fileOutcome.js';
 import { openPartial } from './partialFile.js';
@@ -19,6 +20,8 @@ const FILES_AT_ONCE = 32;
 const init = workerData as WorkerInit;
 let session: Promise<Session> | undefined;
 const watch = new StallWatch(init.stallTimeoutMs);
+/** How every READ of this worker is sized and paced: with --bwlimit, by the run's shared budget; without it, untouched. */
+const reads = readOptions(init);
 
 const hangUp = new BroadcastChannel(init.hangUpChannel);
 hangUp.unref();
@@ -57,7 +60,7 @@ export default async function runTask(task: FetchTask | BlockTask): Promise<Task
     await watch.guard(
       async () => {
         if (task.kind === 'blocks') {
-          files.push(await fetchBlocks(sftp, task, () => watch.fed()));
+          files.push(await fetchBlocks(sftp, task, reads));
           return;
         }
         let queue = 0;
@@ -96,12 +99,20 @@ async function whyFailed(current: Session | undefined, error: unknown): Promise<
 async function fetchOne(sftp: Session['sftp'], file: FileTask): Promise<FileResult> {
   const fd = openPartial(file.partialPath, 'fresh');
   try {
-    return readResult(fd, file, await readRemoteFile(sftp, file.remotePath, fd, file, { onData: () => watch.fed() }));
+    return readResult(fd, file, await readRemoteFile(sftp, file.remotePath, fd, file, reads));
   } catch (error) {
     return failedResult(file, error);
   } finally {
     closeSync(fd);
   }
+}
+
+function readOptions({ bandwidth }: WorkerInit): Pick<ReadLoopOptions, 'onData' | 'throttle'> {
+  const onData = (): void => watch.fed();
+  if (!bandwidth) return { onData };
+  const budget = new TokenBucket(bandwidth);
+  // Waiting on our own budget is not the server stalling.
+  return { onData, throttle: (wanted) => watch.holding(budget.take(wanted)) };
 }
 
 function describe(error: unknown): Extract<TaskResult, { kind: 'fatal' }>['error'] {

@@ -7,6 +7,7 @@ import type { Selection } from '../../core/selection.js';
 import { GsyncError } from '../../errors/GsyncError.js';
 import type { SettingsOverrides } from '../../ssh/settings.js';
 import { GsyncCommand } from '../baseCommand.js';
+import { limitsOf } from '../runLimits.js';
 
 export default class Pull extends GsyncCommand {
   static override summary = 'Mirror a remote directory (or one file) into a local directory over SSH.';
@@ -50,6 +51,10 @@ date: files with the same size and mtime are not sent again.`;
     connections: Flags.integer({ description: 'SSH connections used for transfers (1 for single-socket proxies)', min: 1, max: 64 }),
     verbose: Flags.boolean({ char: 'v', description: 'print each file as it arrives' }),
     quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors' }),
+    bwlimit: Flags.string({
+      helpValue: 'RATE',
+      description: 'cap the transfer rate of all connections together, as rsync does: KiB/s as a plain number, or with K, M, G (powers of 1024): 500K, 20M, 1.5G; 0 = no limit',
+    }),
   };
 
   async run(): Promise<void> {
@@ -58,6 +63,7 @@ date: files with the same size and mtime are not sent again.`;
     // Loaded here, not at the top: ssh2, SQLite and piscina cost ~90 ms that --help should not pay.
     const { runPull } = await import('../../pipeline/runPull.js');
     const { plainSink } = await import('../render/plain.js');
+    const limits = limitsOf(flags);
     const abort = new AbortController();
     const interrupt = (): void => abort.abort();
     process.once('SIGINT', interrupt);
@@ -69,6 +75,7 @@ date: files with the same size and mtime are not sent again.`;
           ...(args.localDir === undefined ? {} : { localDir: args.localDir }),
           ssh: sshOverrides(flags),
           ...(flags.connections === undefined ? {} : { connections: flags.connections }),
+          ...(limits.bytesPerSecond > 0 ? { bytesPerSecond: limits.bytesPerSecond } : {}),
           ...(flags.timeout === undefined ? {} : { timeoutSeconds: flags.timeout }),
           ...(flags.retries === undefined ? {} : { retries: flags.retries }),
           append: flags.append,
