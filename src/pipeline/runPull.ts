@@ -10,7 +10,7 @@ import type { Selection } from '../core/selection.js';
 import { formatBytes } from '../core/format.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
 import { classify, isDiskFull, localIoError } from '../errors/classify.js';
-import { GsyncError } from '../errors/GsyncError.js';
+import { GsyncError, isGsyncError } from '../errors/GsyncError.js';
 import { Committer } from '../local/atomic.js';
 import { deleteEntries, filesIn, type PlannedDeletion } from '../local/deletion.js';
 import { LocalDirs } from '../local/localDirs.js';
@@ -66,7 +66,10 @@ export interface PullRequest {
   /** --dry-run: say what would be done, and do none of it. */
   readonly dryRun?: boolean;
   readonly env?: NodeJS.ProcessEnv;
-  /** Aborting stops new work, keeps what is in place, and ends the run with exit 20. */
+  /**
+   * Aborting stops new work, keeps what is in place, and ends the run with exit 20; or, when the
+   * abort's reason is a GsyncError (--max-duration's time limit), by throwing that error instead.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -286,8 +289,9 @@ async function finish(
   stopped: GsyncError | undefined,
 ): Promise<RunSummary> {
   const { store, runId, destination, request, sink } = input;
-  const interrupted = !stopped && (request.signal?.aborted ?? false);
-  let fatal = stopped;
+  const reason: unknown = request.signal?.aborted ? request.signal.reason : undefined;
+  const interrupted = !stopped && request.signal?.aborted === true && !isGsyncError(reason);
+  let fatal = stopped ?? (isGsyncError(reason) ? reason : undefined);
   // A run-ending failure outranks the problems' 12 (listed first: the first of equal rank wins).
   const exitCode = worstExitCode([
     ...(fatal ? [fatal.exitCode] : []),

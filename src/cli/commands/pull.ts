@@ -7,7 +7,7 @@ import type { Selection } from '../../core/selection.js';
 import { GsyncError } from '../../errors/GsyncError.js';
 import type { SettingsOverrides } from '../../ssh/settings.js';
 import { GsyncCommand } from '../baseCommand.js';
-import { limitsOf } from '../runLimits.js';
+import { armTimeLimit, limitsOf, timeLimitOr } from '../runLimits.js';
 
 export default class Pull extends GsyncCommand {
   static override summary = 'Mirror a remote directory (or one file) into a local directory over SSH.';
@@ -55,6 +55,10 @@ date: files with the same size and mtime are not sent again.`;
       helpValue: 'RATE',
       description: 'cap the transfer rate of all connections together, as rsync does: KiB/s as a plain number, or with K, M, G (powers of 1024): 500K, 20M, 1.5G; 0 = no limit',
     }),
+    'max-duration': Flags.string({
+      helpValue: 'DURATION',
+      description: 'stop cleanly after this long (90s, 15m, 2h, 1d; a plain number is seconds): what is done is kept, the exit code is 30, and the same command continues',
+    }),
   };
 
   async run(): Promise<void> {
@@ -68,6 +72,7 @@ date: files with the same size and mtime are not sent again.`;
     const interrupt = (): void => abort.abort();
     process.once('SIGINT', interrupt);
     process.once('SIGTERM', interrupt);
+    const disarm = limits.timeLimit && armTimeLimit(abort, limits.timeLimit);
     try {
       const summary = await runPull(
         {
@@ -98,7 +103,10 @@ date: files with the same size and mtime are not sent again.`;
         }),
       );
       process.exitCode = summary.exitCode;
+    } catch (error) {
+      throw timeLimitOr(abort.signal, error);
     } finally {
+      disarm?.();
       process.off('SIGINT', interrupt);
       process.off('SIGTERM', interrupt);
     }
