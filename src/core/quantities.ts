@@ -1,14 +1,25 @@
 import { GsyncError } from '../errors/GsyncError.js';
 
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+const SIZE_POWERS: Record<string, number> = { k: 1, m: 2, g: 3, t: 4 };
 const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
-/** A size as rsync's --max-size takes it: bytes, or with K, M, G, T (powers of 1024; `KiB`, `MB` read the same). */
+/** A number with an optional unit, as rsync reads --max-size and --bwlimit: K, M, G, T (and KiB…) are powers of 1024, KB, MB… powers of 1000, B bytes. */
+const QUANTITY = /^(\d+(?:\.\d+)?)\s*(?:([kmgt])(ib|b)?|(b))?$/i;
+
+/** The multiplier of a QUANTITY match, or undefined without a unit. */
+function unitOf(match: RegExpExecArray): number | undefined {
+  if (match[4]) return 1;
+  const letter = match[2]?.toLowerCase();
+  if (letter === undefined) return undefined;
+  const base = match[3]?.toLowerCase() === 'b' ? 1000 : 1024;
+  return base ** (SIZE_POWERS[letter] ?? 0);
+}
+
+/** A size as rsync's --max-size takes it: bytes, or with a unit (500K, 20M, 2G; 20MB is 20,000,000). */
 export function parseSize(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(text.trim());
-  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
-  if (!match || unit === undefined) throw usage(flag, text, 'a size such as 500K, 20M or 2G');
-  return Math.floor(Number(match[1]) * unit);
+  const match = QUANTITY.exec(text.trim());
+  if (!match) throw usage(flag, text, 'a size such as 500K, 20M or 2G');
+  return Math.floor(Number(match[1]) * (unitOf(match) ?? 1));
 }
 
 /** A duration in seconds: a number of seconds, or with s, m, h, d, w (`90s`, `15m`, `2h`, `1d`). */
@@ -21,17 +32,17 @@ export function parseDuration(text: string, flag: string): number {
 
 /** Under this a READ's own headers weigh as much as its data; rsync rounds a smaller --bwlimit up to 1 KiB/s too. */
 const MIN_RATE = 1024;
-const RATE = 'a rate such as 500K, 20M or 1.5G (K, M, G are powers of 1024; a plain number is KiB/s; 0 means no limit)';
+const RATE = 'a rate such as 500K, 20M or 1.5G (K, M, G are powers of 1024, KB, MB, GB of 1000; a plain number is KiB/s; 0 means no limit)';
 
 /**
  * A transfer rate as rsync's --bwlimit takes it, in bytes per second: a plain number is KiB/s,
- * K, M, G, T read as in parseSize (`20M` is 20 MiB/s), B is bytes. 0 means no limit; a rate
+ * units read as in parseSize (`20M` is 20 MiB/s, `20MB` 20,000,000 B/s), B is bytes. 0 means no limit; a rate
  * under 1 KiB/s is refused.
  */
 export function parseRate(text: string, flag: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|(b))?$/i.exec(text.trim());
+  const match = QUANTITY.exec(text.trim());
   if (!match) throw usage(flag, text, RATE);
-  const unit = match[3] ? 1 : match[2] ? (SIZE_UNITS[match[2].toLowerCase()] ?? 0) : 1024;
+  const unit = unitOf(match) ?? 1024;
   const rate = Math.round(Number(match[1]) * unit);
   if (rate === 0) return 0;
   if (rate < MIN_RATE || !Number.isSafeInteger(rate)) throw usage(flag, text, `${RATE}, of at least 1K`);

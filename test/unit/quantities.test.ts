@@ -10,7 +10,9 @@ describe('parseSize', () => {
     ['1k', 1024],
     ['1.5M', 1.5 * 1024 ** 2],
     ['20MiB', 20 * 1024 ** 2],
-    ['2GB', 2 * 1024 ** 3],
+    ['2GB', 2_000_000_000],
+    ['2GiB', 2 * 1024 ** 3],
+    ['3kb', 3000],
     ['1T', 1024 ** 4],
   ])('%s → %d bytes', (text, want) => expect(parseSize(text, '--max-size')).toBe(want));
 
@@ -46,7 +48,7 @@ describe('parseRate: --bwlimit as rsync reads it, in bytes per second', () => {
     { description: 'G is 1024³, fractions allowed', text: '1.5G', want: 1.5 * 1024 ** 3 },
     { description: 'lower case', text: '20m', want: 20 * MiB },
     { description: 'KiB spelled out', text: '64KiB', want: 64 * KiB },
-    { description: 'MB reads as parseSize reads it', text: '20MB', want: 20 * MiB },
+    { description: 'MB is powers of 1000, as rsync and parseSize read it', text: '20MB', want: 20_000_000 },
     { description: 'T is 1024⁴', text: '1T', want: 1024 ** 4 },
     { description: 'B is bytes', text: '4096B', want: 4096 },
     { description: 'blanks around and before the unit', text: ' 20 M ', want: 20 * MiB },

@@ -53,7 +53,7 @@ date: files with the same size and mtime are not sent again.`;
     quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors' }),
     bwlimit: Flags.string({
       helpValue: 'RATE',
-      description: 'cap the transfer rate of all connections together, as rsync does: KiB/s as a plain number, or with K, M, G (powers of 1024): 500K, 20M, 1.5G; 0 = no limit',
+      description: 'cap the transfer rate of all connections together, as rsync does: KiB/s as a plain number, or with K, M, G (powers of 1024; KB, MB, GB: of 1000): 500K, 20M, 1.5G; 0 = no limit',
     }),
     'max-duration': Flags.string({
       helpValue: 'DURATION',
