@@ -126,9 +126,14 @@ export type ProblemCode =
 export interface RunSummary {
   readonly runId: number;
   readonly filesTransferred: number;
+  /** File bytes fetched for the files put in place (a resumed file counts only what this run fetched). */
   readonly bytesTransferred: number;
   readonly filesSkipped: number;
   readonly bytesSkipped: number;
+  /** Bytes received on the wire by every connection of the run: SSH framing, listings and handshakes included. */
+  readonly bytesReceived: number;
+  /** Sizes of the files in place after the run, transferred or up to date: rsync's "total size". */
+  readonly totalSize: number;
   readonly dirs: number;
   readonly symlinks: number;
   readonly problems: readonly Problem[];

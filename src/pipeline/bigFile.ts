@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
-import { BLOCK_SIZE, blockCount, canResume, splitBlocks, type BlockSpan } from '../core/blocks.js';
+import { BLOCK_SIZE, blockCount, bytesDone, canResume, splitBlocks, type BlockSpan } from '../core/blocks.js';
 import type { ManifestRow, RemoteEntry } from '../core/types.js';
 import type { BlocksDone, BlockTask, FileResult, FileTask, TaskResult } from '../transfer/protocol.js';
 import { localModeOf } from '../core/modes.js';
@@ -31,7 +31,7 @@ export interface BigFile {
  */
 export async function pullBigFile(ctx: PullContext, big: BigFile): Promise<void> {
   const { path, entry, row } = big;
-  const { name, trustedBytes } = await partialFor(ctx, big);
+  const { name, trustedBytes, resumed } = await partialFor(ctx, big);
   const partialPath = join(ctx.destination.partialDir, name);
   const file = { path, remotePath: big.remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: localModeOf(entry.mode, ctx.umask) };
   // Parts of one file go to different workers, each over its own connection, into the same partial.
@@ -52,14 +52,14 @@ export async function pullBigFile(ctx: PullContext, big: BigFile): Promise<void>
   }
   const bytes = parts.reduce((sum, p) => sum + (p?.kind === 'fetched' ? p.bytes : 0), 0);
   // Forgotten once the commit group is through: a kill before that leaves a record the end-of-run sweep drops.
-  await placeFetched(ctx, partialPath, row, bytes);
+  await placeFetched(ctx, partialPath, row, bytes, big.appendFrom ? 'appended' : resumed ? 'resumed' : 'whole');
   ctx.store.dropPartial(path);
 }
 
 /** One part of a file, retried on its own while the link drops or stalls. */
 async function pullPart(ctx: PullContext, file: FileTask, part: BlockSpan, trustedBytes: number): Promise<FileResult | undefined> {
   let fetched: FileResult | undefined;
-  await retrying(ctx, 'trying again', (message) => ctx.notice(file.path, message), async () => {
+  await retrying(ctx, 'trying again', (message, retry) => ctx.notice(file.path, message, retry), async () => {
     // Each attempt starts from what the state file holds now: blocks recorded by the last one count.
     const recorded = inSpan(ctx.store.partialFor(file.path)?.blocks, part);
     const result = await runBlockTask(ctx, file, recorded, trustedBytes, part);
@@ -109,17 +109,19 @@ async function runBlockTask(ctx: PullContext, file: FileTask, recorded: Readonly
  * partial starts as a copy of the local file (a reflink where the file system has them), whose
  * blocks are trusted up to the last old one, which is fetched again to check the seam.
  */
-async function partialFor(ctx: PullContext, big: BigFile): Promise<{ name: string; trustedBytes: number }> {
+async function partialFor(ctx: PullContext, big: BigFile): Promise<{ name: string; trustedBytes: number; resumed: boolean }> {
   const { path, entry } = big;
   const existing = ctx.store.partialFor(path);
   if (existing && canResume(existing, entry)) {
     ctx.store.touchPartial(path, ctx.runId);
-    return { name: existing.name, trustedBytes: 0 };
+    // Recorded blocks are on disk already: this run has only the rest to fetch.
+    ctx.tally.bytesPlanned -= bytesDone({ size: existing.size, blockSize: existing.blockSize, blocksDone: existing.blocks.size });
+    return { name: existing.name, trustedBytes: 0, resumed: true };
   }
   if (existing) await rm(join(ctx.destination.partialDir, existing.name), { force: true });
   const name = `b-${randomUUID()}`;
   ctx.store.beginPartial({ path, name, size: entry.size, mtime: entry.mtime, blockSize: BLOCK_SIZE }, ctx.runId);
-  if (big.appendFrom === undefined || big.appendFrom === 0) return { name, trustedBytes: 0 };
+  if (big.appendFrom === undefined || big.appendFrom === 0) return { name, trustedBytes: 0, resumed: false };
   await copyFile(ctx.destination.pathOf(path), join(ctx.destination.partialDir, name), constants.COPYFILE_FICLONE);
-  return { name, trustedBytes: Math.floor((big.appendFrom - 1) / BLOCK_SIZE) * BLOCK_SIZE };
+  return { name, trustedBytes: Math.floor((big.appendFrom - 1) / BLOCK_SIZE) * BLOCK_SIZE, resumed: false };
 }

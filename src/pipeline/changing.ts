@@ -28,7 +28,12 @@ export async function reportOrRetry(
     return;
   }
   const wait = backoffMs(attempt - 1, ctx.retry, Math.random());
-  ctx.notice(path, `${result.message}; copying it again in ${(wait / 1000).toFixed(1)} s (${attempt} of ${CHANGING_ATTEMPTS - 1})`);
+  ctx.notice(path, `${result.message}; copying it again in ${(wait / 1000).toFixed(1)} s (${attempt} of ${CHANGING_ATTEMPTS - 1})`, {
+    reason: result.message,
+    attempt,
+    of: CHANGING_ATTEMPTS - 1,
+    waitMs: Math.round(wait),
+  });
   try {
     await sleep(wait, undefined, ctx.signal ? { signal: ctx.signal } : {});
   } catch {

@@ -1,11 +1,45 @@
-import type { Problem, RunSummary } from '../core/types.js';
+import type { DirOutcome, Problem, RunSummary } from '../core/types.js';
+import type { RetryInfo } from './retrying.js';
 
-/** What the engine reports while it runs. It never prints: the CLI renders these. */
+/** How a file's bytes came: fetched from the start, a partial of an earlier run continued, or a grown file extended (--append). */
+export type FileTransfer = 'whole' | 'resumed' | 'appended';
+
+/**
+ * Where the run stands, sent about every 100 ms while directories are walked. Totals grow as
+ * directories are listed; `bytesDone` counts file bytes as they arrive (bytes read again count
+ * again, so it can pass `bytesTotal` for a while).
+ */
+export interface Progress {
+  /** File bytes received so far. */
+  readonly bytesDone: number;
+  /** File bytes this run has to fetch, as far as the directories listed so far tell (a resumed partial's recorded bytes not included). */
+  readonly bytesTotal: number;
+  /** Files put in place so far. */
+  readonly filesDone: number;
+  /** Files to fetch, as far as the directories listed so far tell. */
+  readonly filesTotal: number;
+  /** Bytes received on the wire by every connection of the run (SSH framing, listings and handshakes included). */
+  readonly bytesReceived: number;
+  /** A file being transferred now, if any. */
+  readonly current: string | undefined;
+}
+
+/**
+ * What the engine reports while it runs. It never prints: the CLI renders these (docs/events.md
+ * describes them as `--json` prints them). Paths are relative to the destination, '' the root.
+ */
 export type RunEvent =
   | { readonly type: 'start'; readonly runId: number; readonly source: string; readonly destination: string }
-  | { readonly type: 'file'; readonly path: string; readonly bytes: number }
+  | { readonly type: 'dir-start'; readonly path: string }
+  /** A directory's own entries are done (its subdirectories go on by themselves); `problems` counts its entries that failed. */
+  | { readonly type: 'dir-done'; readonly path: string; readonly outcome: DirOutcome; readonly problems: number }
+  /** A file is in place. `bytes` were fetched for it in this run; `size` is its size. */
+  | { readonly type: 'file'; readonly path: string; readonly bytes: number; readonly size: number; readonly transfer: FileTransfer }
+  /** A transient failure (a dropped or stalled link, a file changing while read) is tried again after a wait. */
+  | ({ readonly type: 'retry'; readonly path: string; readonly message: string } & RetryInfo)
   | { readonly type: 'notice'; readonly path: string; readonly message: string }
   | { readonly type: 'problem'; readonly problem: Problem }
+  | ({ readonly type: 'progress' } & Progress)
   | { readonly type: 'done'; readonly summary: RunSummary }
   /** --dry-run: one thing a run would do. */
   | { readonly type: 'planned'; readonly item: PlanItem }

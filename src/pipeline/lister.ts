@@ -5,7 +5,7 @@ import { openSession, type Session } from '../ssh/connect.js';
 import type { ConnectSpec } from '../ssh/spec.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { StallWatch } from '../transfer/stallWatch.js';
-import { retrying } from './retrying.js';
+import { retrying, type RetryInfo } from './retrying.js';
 
 /**
  * The main connection, used for listing directories: when the link drops, it is opened again
@@ -25,6 +25,7 @@ export class Lister {
   /** Entries listed so far in this run, and the most it may list: a server inventing directories without end is cut off. */
   #listed = 0;
   readonly #maxTotal: number;
+  readonly #onReceived: ((bytes: number) => void) | undefined;
 
   constructor(
     session: Session,
@@ -33,6 +34,7 @@ export class Lister {
     signal: AbortSignal | undefined,
     bounds: ListingBounds & { readonly maxTotalEntries: number },
     stallTimeoutMs: number,
+    onReceived?: (bytes: number) => void,
   ) {
     this.#session = session;
     this.#spec = spec;
@@ -41,9 +43,10 @@ export class Lister {
     this.#bounds = bounds;
     this.#stallTimeoutMs = stallTimeoutMs;
     this.#maxTotal = bounds.maxTotalEntries;
+    this.#onReceived = onReceived;
   }
 
-  async list(root: string, dir: string, notice: (message: string) => void): Promise<RemoteListing> {
+  async list(root: string, dir: string, notice: (message: string, retry: RetryInfo) => void): Promise<RemoteListing> {
     if (this.#listed >= this.#maxTotal) return this.#pastTotal(dir);
     let listing: RemoteListing | undefined;
     await retrying({ retry: this.#retry, signal: this.#signal }, 'listing again', notice, async () => {
@@ -80,7 +83,12 @@ export class Lister {
   /** The open session, or a new one over the same route when the last one died. */
   async #current(): Promise<Session> {
     if (this.#session.closeReason() === undefined) return this.#session;
-    this.#reopening ??= openSession(this.#spec, { trust: this.#session.trust, answerTimeoutMs: this.#stallTimeoutMs, ...(this.#signal ? { signal: this.#signal } : {}) }).finally(() => {
+    this.#reopening ??= openSession(this.#spec, {
+      trust: this.#session.trust,
+      answerTimeoutMs: this.#stallTimeoutMs,
+      ...(this.#signal ? { signal: this.#signal } : {}),
+      ...(this.#onReceived ? { onReceived: this.#onReceived } : {}),
+    }).finally(() => {
       this.#reopening = undefined;
     });
     this.#session = await this.#reopening;

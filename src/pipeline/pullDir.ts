@@ -25,7 +25,8 @@ import { pullBigFile } from './bigFile.js';
 import { reportOrRetry } from './changing.js';
 import type { DirCompletion } from './dirCompletion.js';
 import type { Lister } from './lister.js';
-import { retrying, taskFailure } from './retrying.js';
+import type { FileTransfer } from './events.js';
+import { retrying, taskFailure, type RetryInfo } from './retrying.js';
 import type { Tally } from './tally.js';
 
 /** Everything one directory's pull needs; shared by all directories of a run. */
@@ -44,8 +45,9 @@ export interface PullContext {
   readonly transfers: () => TransferPool;
   readonly completion: DirCompletion;
   readonly tally: Tally;
-  readonly notice: (path: string, message: string) => void;
-  readonly fileDone: (path: string, bytes: number) => void;
+  /** With `retry`, the message says a transient failure is being tried again. */
+  readonly notice: (path: string, message: string, retry?: RetryInfo) => void;
+  readonly fileDone: (row: ManifestRow, bytes: number, transfer: FileTransfer) => void;
   readonly partialPath: () => string;
   readonly retry: RetryPolicy;
   readonly signal: AbortSignal | undefined;
@@ -89,10 +91,12 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
       case 'fetch':
         fetches.push(action);
         ctx.tally.bytesPlanned += action.entry.size;
+        ctx.tally.filesPlanned++;
         break;
       case 'append':
         appends.push(action);
         ctx.tally.bytesPlanned += action.entry.size - action.from;
+        ctx.tally.filesPlanned++;
         break;
       case 'symlink':
         placing.push(placeSymlink(ctx, action.path, action.target, action.entry));
@@ -145,7 +149,7 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput;
   const single = dir === '' ? ctx.only : undefined;
   const [local, listing] = await Promise.all([
     listLocal(ctx, dir),
-    single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message) => ctx.notice(dir, message)),
+    single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message, retry) => ctx.notice(dir, message, retry)),
   ]);
   const options = { append: ctx.append, links: ctx.links, umask: ctx.umask, selection: ctx.selection };
   if (single) return { input: { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, ...options }, listed: true };
@@ -249,7 +253,7 @@ function fetchSmall(ctx: PullContext, fetches: readonly Fetch[], attempt: number
   return batchFiles([...pending.values()].map((p) => p.task)).map(async (batch) => {
     let left = batch;
     const failed: Array<{ file: Extract<FileResult, { kind: 'failed' }>; entry: RemoteEntry }> = [];
-    await retrying(ctx, 'trying again', (message) => ctx.notice(left[0]?.path ?? '', message), async () => {
+    await retrying(ctx, 'trying again', (message, retry) => ctx.notice(left[0]?.path ?? '', message, retry), async () => {
       const result = await ctx.transfers().run({ kind: 'fetch', files: left });
       await Promise.all(
         result.files.map(async (file) => {
@@ -278,7 +282,7 @@ function fetchSmall(ctx: PullContext, fetches: readonly Fetch[], attempt: number
 }
 
 /** A complete partial: renamed into place in the next commit group, and counted, or its problem reported. */
-export async function placeFetched(ctx: PullContext, partialPath: string, row: ManifestRow, bytes: number): Promise<void> {
+export async function placeFetched(ctx: PullContext, partialPath: string, row: ManifestRow, bytes: number, transfer: FileTransfer = 'whole'): Promise<void> {
   const problem: Problem | undefined = await ctx.committer.commit({ partialPath, row });
   if (problem) {
     ctx.tally.problem(problem);
@@ -286,7 +290,8 @@ export async function placeFetched(ctx: PullContext, partialPath: string, row: M
   }
   ctx.tally.filesTransferred++;
   ctx.tally.bytesTransferred += bytes;
-  ctx.fileDone(row.path, bytes);
+  ctx.tally.sizeTransferred += row.size;
+  ctx.fileDone(row, bytes, transfer);
 }
 
 function rowOf(path: string, entry: RemoteEntry): ManifestRow {

@@ -10,6 +10,14 @@ export interface Attempt {
   readonly progressed: boolean;
 }
 
+/** A retry as the user is told of it: why, which attempt of how many, and the wait before it. */
+export interface RetryInfo {
+  readonly reason: string;
+  readonly attempt: number;
+  readonly of: number;
+  readonly waitMs: number;
+}
+
 export interface RetryContext {
   readonly retry: RetryPolicy;
   readonly signal: AbortSignal | undefined;
@@ -21,14 +29,24 @@ export interface RetryContext {
  * ("<why>; <again> in 0.4 s (1 of 5)"). `--retries` bounds the attempts in a row that move
  * nothing forward; then the last failure is thrown. Other failures are thrown at once.
  */
-export async function retrying(ctx: RetryContext, again: string, notice: (message: string) => void, attempt: () => Promise<Attempt>): Promise<void> {
+export async function retrying(
+  ctx: RetryContext,
+  again: string,
+  notice: (message: string, retry: RetryInfo) => void,
+  attempt: () => Promise<Attempt>,
+): Promise<void> {
   for (let failures = 0; ; ) {
     const { failure, progressed } = await attempt();
     if (!failure) return;
     failures = progressed ? 1 : failures + 1;
     if (verdictOf(failure).severity !== 'transient' || failures > ctx.retry.retries || ctx.signal?.aborted) throw failure;
     const wait = backoffMs(failures - 1, ctx.retry, Math.random());
-    notice(`${failure.message}; ${again} in ${(wait / 1000).toFixed(1)} s (${failures} of ${ctx.retry.retries})`);
+    notice(`${failure.message}; ${again} in ${(wait / 1000).toFixed(1)} s (${failures} of ${ctx.retry.retries})`, {
+      reason: failure.message,
+      attempt: failures,
+      of: ctx.retry.retries,
+      waitMs: Math.round(wait),
+    });
     await sleep(wait, undefined, ctx.signal ? { signal: ctx.signal } : {});
   }
 }

@@ -25,12 +25,14 @@ import { defaultListingBounds, type ListingBounds } from '../remote/scan.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
 import { shareBandwidth } from '../transfer/bandwidth.js';
+import { ByteMeter } from '../transfer/meter.js';
 import { TransferPool, defaultConnections } from '../transfer/pool.js';
 import { prepareDestination, sweepPartials, sweepStalePartials } from './destination.js';
 import { DirCompletion } from './dirCompletion.js';
 import { dryRun } from './dryRun.js';
 import type { DryRunSummary, EventSink } from './events.js';
 import { Lister } from './lister.js';
+import { ProgressTicker } from './progress.js';
 import { applyDirAttrs, pullDir, type PullContext } from './pullDir.js';
 import { resolveRemoteRoot, type RemoteRoot } from './remoteRoot.js';
 import { Tally } from './tally.js';
@@ -95,7 +97,14 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
   const env = request.env ?? process.env;
   const spec = resolveConnectSpec(target, { ...request.ssh, env });
   const stallTimeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
-  const session = await openSession(spec, { env, answerTimeoutMs: stallTimeoutMs, ...(request.signal ? { signal: request.signal } : {}) });
+  // Shared with the workers: what every connection of the run receives, and the file bytes among it.
+  const meter = new ByteMeter();
+  const session = await openSession(spec, {
+    env,
+    answerTimeoutMs: stallTimeoutMs,
+    onReceived: (bytes) => meter.addWire(bytes),
+    ...(request.signal ? { signal: request.signal } : {}),
+  });
   try {
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
     const localDir = localDirFor(root, target.path, request.localDir);
@@ -109,7 +118,7 @@ export async function runPull(request: PullRequest, sink: EventSink): Promise<Ru
         const reserve = await SpaceReserve.claim(destination.stateDir);
         const runId = store.startRun(request.source, started);
         sink.emit({ type: 'start', runId, source: request.source, destination: destination.root });
-        return await walk({ request, sink, session, root, store, runId, started, destination, spec, reserve, stallTimeoutMs });
+        return await walk({ request, sink, session, root, store, runId, started, destination, spec, reserve, stallTimeoutMs, meter });
       } finally {
         store.close();
       }
@@ -161,10 +170,12 @@ interface WalkInput {
   readonly reserve: SpaceReserve;
   /** --timeout, in ms: how long any connection may go without an answer. */
   readonly stallTimeoutMs: number;
+  /** Every connection's received bytes, and the file bytes among them (the workers add theirs). */
+  readonly meter: ByteMeter;
 }
 
 async function walk(input: WalkInput): Promise<RunSummary> {
-  const { request, sink, session, root, store, runId, destination, spec, stallTimeoutMs } = input;
+  const { request, sink, session, root, store, runId, destination, spec, stallTimeoutMs, meter } = input;
   // Stops the walk: the user's interrupt, or the first fatal failure (which no other directory can get past either).
   const stop = new AbortController();
   const interrupt = (): void => stop.abort();
@@ -178,7 +189,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
   const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
-  const lister = new Lister(session, spec, retry, stop.signal, listingBounds(request), stallTimeoutMs);
+  const lister = new Lister(session, spec, retry, stop.signal, listingBounds(request), stallTimeoutMs, (bytes) => meter.addWire(bytes));
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
     await applyDirAttrs(destination.pathOf(dir), attrs, umask);
@@ -196,7 +207,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     localDirs,
     transfers: () =>
       (pool ??= new TransferPool(
-        { spec, trust: session.trust, stallTimeoutMs, ...(request.bytesPerSecond ? { bandwidth: shareBandwidth(request.bytesPerSecond) } : {}) },
+        { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, ...(request.bytesPerSecond ? { bandwidth: shareBandwidth(request.bytesPerSecond) } : {}) },
         connections,
       )),
     retry,
@@ -211,8 +222,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     connections,
     completion,
     tally,
-    notice: (path, message) => sink.emit({ type: 'notice', path, message }),
-    fileDone: (path, bytes) => sink.emit({ type: 'file', path, bytes }),
+    notice: (path, message, retry) => sink.emit(retry ? { type: 'retry', path, message, ...retry } : { type: 'notice', path, message }),
+    fileDone: (row, bytes, transfer) => sink.emit({ type: 'file', path: row.path, bytes, size: row.size, transfer }),
     // Unguessable, so nothing can be planted at a partial's name before it is made.
     partialPath: () => join(destination.partialDir, `${runId}-${++partials}-${randomBytes(6).toString('hex')}`),
   };
@@ -226,6 +237,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     if (!request.signal?.aborted) fatal ??= classify(error);
     stop.abort();
   };
+  const ticker = new ProgressTicker(sink, tally, meter, () => pool?.current());
   try {
     const rootRef: DirRef = { path: '', attrs: ctx.rootAttrs };
     await runQueue(
@@ -233,9 +245,13 @@ async function walk(input: WalkInput): Promise<RunSummary> {
       DIRS_AT_ONCE,
       async (ref, enqueue) => {
         try {
+          sink.emit({ type: 'dir-start', path: ref.path });
           const outcome = await pullDir(ctx, ref, enqueue);
           // A directory cut short by a stop has no outcome yet: the next run walks it again.
-          if (!stop.signal.aborted) outcomes.push({ path: ref.path, outcome });
+          if (!stop.signal.aborted) {
+            outcomes.push({ path: ref.path, outcome });
+            sink.emit({ type: 'dir-done', path: ref.path, outcome, problems: tally.problemsIn(ref.path) });
+          }
           await completion.finished(ref.path);
         } catch (error) {
           fail(error);
@@ -244,6 +260,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
       stop.signal,
     );
   } finally {
+    ticker.stop();
     request.signal?.removeEventListener('abort', interrupt);
     await committer.flush().catch(fail);
     await pool?.close();
@@ -299,7 +316,7 @@ async function finish(
     tally.problemsExitCode(),
     ...(tally.deleteRefused ? [ExitCode.deleteGuard] : []),
   ]);
-  const summary = tally.summary(runId, Date.now() - input.started, exitCode);
+  const summary = tally.summary(runId, Date.now() - input.started, exitCode, input.meter.wire());
   // The room held since the start: with the disk full, the state file needs it to record the end.
   await input.reserve.release().catch(() => undefined);
   try {

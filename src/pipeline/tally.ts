@@ -7,8 +7,12 @@ import type { EventSink } from './events.js';
 export class Tally {
   filesTransferred = 0;
   bytesTransferred = 0;
+  /** Sizes of the files put in place: with the skipped bytes, the dataset's size (rsync's "total size"). */
+  sizeTransferred = 0;
   /** Bytes of the files planned for transfer so far: what a full disk is measured against. */
   bytesPlanned = 0;
+  /** Files planned for transfer so far: a progress line's total. */
+  filesPlanned = 0;
   filesSkipped = 0;
   bytesSkipped = 0;
   dirs = 0;
@@ -45,13 +49,16 @@ export class Tally {
     return codes.size > 0 ? ExitCode.vanished : ExitCode.ok;
   }
 
-  summary(runId: number, durationMs: number, exitCode: number): RunSummary {
+  /** `bytesReceived`: what every connection of the run received on the wire. */
+  summary(runId: number, durationMs: number, exitCode: number, bytesReceived: number): RunSummary {
     return {
       runId,
       filesTransferred: this.filesTransferred,
       bytesTransferred: this.bytesTransferred,
       filesSkipped: this.filesSkipped,
       bytesSkipped: this.bytesSkipped,
+      bytesReceived,
+      totalSize: this.sizeTransferred + this.bytesSkipped,
       dirs: this.dirs,
       symlinks: this.symlinks,
       problems: [...this.problems],

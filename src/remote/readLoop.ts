@@ -22,8 +22,8 @@ export interface ReadLoopOptions {
   /** Only these byte ranges (blocks), each reported through `onRange` once all its bytes are written; default the whole file. */
   readonly ranges?: readonly ByteRange[];
   readonly onRange?: (index: number) => void;
-  /** Called whenever bytes arrive: the worker's stall watchdog feeds on it. */
-  readonly onData?: () => void;
+  /** Called whenever bytes arrive, with how many: the worker's stall watchdog and byte meter feed on it. */
+  readonly onData?: (bytes: number) => void;
   /**
    * --bwlimit: asked before each READ for up to the bytes it would ask for; resolves, once the
    * budget allows, with how many it may ask for (at least 1). The rest of the chunk is read next.
@@ -82,7 +82,7 @@ export async function readRemoteFile(
             changed = `it shrank below ${expected.size} bytes while being read`;
             return;
           }
-          options.onData?.();
+          options.onData?.(n);
           writeSync(fd, buffer, 0, n, chunk.position);
           bytes += n;
           const finished = chunks.written(chunk, n);

@@ -39,6 +39,8 @@ export interface ConnectOptions {
   readonly signal?: AbortSignal;
   /** --timeout: how long a logged-in server may take to answer the SFTP channel's opening (ConnectTimeout bounds it too). */
   readonly answerTimeoutMs?: number;
+  /** Told the size of every chunk the outermost transport receives: the run's bytes on the wire. */
+  readonly onReceived?: (bytes: number) => void;
 }
 
 const { Client } = ssh2;
@@ -66,8 +68,9 @@ interface Link {
 /** The target's route: each jump hop logs in in turn, each next one reached through the previous. */
 async function openLink(spec: ConnectSpec, options: ConnectOptions, learned: Trust): Promise<Link> {
   const route = spec.route;
-  if (route.kind === 'command') return handshake(spec, () => Promise.resolve(openProxyCommand(spec, route.command)), options, learned);
-  if (route.kind === 'direct') return handshake(spec, () => openTcp(spec), options, learned);
+  // Only the outermost transport is counted: a hop's channel carries bytes the hop's own link already brought.
+  if (route.kind === 'command') return handshake(spec, () => Promise.resolve(openProxyCommand(spec, route.command)), options, learned, options.onReceived);
+  if (route.kind === 'direct') return handshake(spec, () => openTcp(spec), options, learned, options.onReceived);
   const [first, ...rest] = route.hops;
   if (!first) throw new GsyncError('usage', `ProxyJump for ${spec.alias} names no host`);
   const hopLinks: Link[] = [];
@@ -131,7 +134,13 @@ function forward(hop: Link, via: ConnectSpec, next: ConnectSpec): Promise<Client
  * the host key is checked; ConnectTimeout bounds it all, except the time a person spends
  * answering a prompt. Ctrl+C gives up at once.
  */
-async function handshake(spec: ConnectSpec, openTransport: () => Promise<Transport>, options: ConnectOptions, learned: Trust): Promise<Link> {
+async function handshake(
+  spec: ConnectSpec,
+  openTransport: () => Promise<Transport>,
+  options: ConnectOptions,
+  learned: Trust,
+  onReceived?: (bytes: number) => void,
+): Promise<Link> {
   const id = `${spec.user}@${hostKeyName(spec)}`;
   const pinned = options.trust?.hostKeys[id];
   const deadline = new Deadline(spec.connectTimeoutMs);
@@ -189,6 +198,8 @@ async function handshake(spec: ConnectSpec, openTransport: () => Promise<Transpo
         authHandler: auth.handler,
         algorithms: algorithmsOf(spec),
       });
+      // connect() has paused the stream (ssh2 resumes it once its parser listens), so this listener neither starts the flow nor sees a byte ssh2 misses.
+      if (onReceived) transport.stream.on('data', (chunk: Buffer) => onReceived(chunk.length));
     });
   } catch (error) {
     client.end();

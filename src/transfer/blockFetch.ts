@@ -30,7 +30,7 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pic
   try {
     const hashOf = (range: BlockRange): string => {
       // Re-hashing a large partial takes a while with no network traffic: it is not a stall.
-      reads.onData?.();
+      reads.onData?.(0);
       return hashRange(xx, fd, range.start, range.length, scratch);
     };
     for (const range of trustedBlocks(task)) reporter.done({ index: range.index, hash: hashOf(range) }, range.length);

@@ -18,6 +18,8 @@ export class TransferPool {
   private readonly hangUpChannel = `gsync-hang-up-${randomUUID()}`;
   private readonly connections: number;
   #closing: Promise<void> | undefined;
+  /** Tasks handed to piscina and not finished, by the path of their (first) file, oldest first. */
+  private readonly running = new Set<{ readonly path: string }>();
 
   constructor(init: Omit<WorkerInit, 'hangUpChannel'>, connections: number) {
     this.connections = connections;
@@ -32,10 +34,21 @@ export class TransferPool {
   }
 
   async run(task: FetchTask | BlockTask): Promise<TaskResult> {
-    // A block task's progress port moves to the worker.
-    const result: unknown = await this.piscina.run(task, task.kind === 'blocks' ? { transferList: [task.progress] } : {});
-    if (!isTaskResult(result)) throw new GsyncError('protocol', 'a transfer worker returned a malformed result');
-    return result;
+    const running = { path: task.kind === 'blocks' ? task.file.path : (task.files[0]?.path ?? '') };
+    this.running.add(running);
+    try {
+      // A block task's progress port moves to the worker.
+      const result: unknown = await this.piscina.run(task, task.kind === 'blocks' ? { transferList: [task.progress] } : {});
+      if (!isTaskResult(result)) throw new GsyncError('protocol', 'a transfer worker returned a malformed result');
+      return result;
+    } finally {
+      this.running.delete(running);
+    }
+  }
+
+  /** The file of the oldest task not finished: piscina runs tasks in order, so a worker is on it. A progress line calls it current. */
+  current(): string | undefined {
+    return this.running.values().next().value?.path;
   }
 
   /**

@@ -19,6 +19,8 @@ export interface WorkerInit {
   readonly stallTimeoutMs: number;
   /** --bwlimit: the run's one budget, shared by every worker (absent: no limit, and no cost). */
   readonly bandwidth?: BandwidthShare;
+  /** The run's ByteMeter counters (payload and wire bytes), shared with the main thread. */
+  readonly meter: SharedArrayBuffer;
 }
 
 export type HangUpMessage = 'hang-up' | 'hung-up';

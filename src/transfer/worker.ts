@@ -7,6 +7,7 @@ import { openSession, type Session } from '../ssh/connect.js';
 import { TokenBucket } from './bandwidth.js';
 import { fetchBlocks } from './blockFetch.js';
 import { failedResult, readResult } from './fileOutcome.js';
+import { ByteMeter } from './meter.js';
 import { openPartial } from './partialFile.js';
 import { StallWatch } from './stallWatch.js';
 import type { BlockTask, FetchTask, FileResult, FileTask, HangUpMessage, TaskResult, WorkerInit } from './protocol.js';
@@ -20,6 +21,7 @@ const FILES_AT_ONCE = 32;
 const init = workerData as WorkerInit;
 let session: Promise<Session> | undefined;
 const watch = new StallWatch(init.stallTimeoutMs);
+const meter = new ByteMeter(init.meter);
 /** How every READ of this worker is sized and paced: with --bwlimit, by the run's shared budget; without it, untouched. */
 const reads = readOptions(init);
 
@@ -41,7 +43,7 @@ hangUp.onmessage = (event): void => {
 async function connection(): Promise<Session> {
   const open = await session?.catch(() => undefined);
   if (open && open.closeReason() === undefined) return open;
-  session = openSession(init.spec, { trust: init.trust, answerTimeoutMs: init.stallTimeoutMs });
+  session = openSession(init.spec, { trust: init.trust, answerTimeoutMs: init.stallTimeoutMs, onReceived: (bytes) => meter.addWire(bytes) });
   session.catch(() => (session = undefined));
   return session;
 }
@@ -108,7 +110,11 @@ async function fetchOne(sftp: Session['sftp'], file: FileTask): Promise<FileResu
 }
 
 function readOptions({ bandwidth }: WorkerInit): Pick<ReadLoopOptions, 'onData' | 'throttle'> {
-  const onData = (): void => watch.fed();
+  // Bytes of a file arrived: the link is alive, and the run's progress moves.
+  const onData = (bytes: number): void => {
+    watch.fed();
+    meter.addPayload(bytes);
+  };
   if (!bandwidth) return { onData };
   const budget = new TokenBucket(bandwidth);
   // Waiting on our own budget is not the server stalling.
