@@ -12,6 +12,7 @@ import { StateStore } from '../state/store.js';
 import type { DryRunSummary, EventSink, PlanItem } from './events.js';
 import type { Lister } from './lister.js';
 import type { RemoteRoot } from './remoteRoot.js';
+import type { RetryInfo } from './retrying.js';
 import type { Selection } from '../core/selection.js';
 import type { LinksMode } from '../core/links.js';
 import { Tally } from './tally.js';
@@ -57,7 +58,8 @@ export async function dryRun(input: DryRunInput): Promise<DryRunSummary> {
       async (ref, enqueue) => {
         const dir = ref.path;
         const local = await listLocalDir(destination.pathOf(dir), dir === '' ? STATE_DIR_NAME : undefined);
-        const listing = only ? { entries: [only], problems: [] } : await input.lister.list(remoteRoot, dir, (message) => sink.emit({ type: 'notice', path: dir, message }));
+        const retried = (message: string, retry: RetryInfo): void => sink.emit({ type: 'retry', path: dir, message, ...retry });
+        const listing = only ? { entries: [only], problems: [] } : await input.lister.list(remoteRoot, dir, retried);
         for (const problem of listing.problems) tally.problem(problem, dir);
         const plan = planDir({
           path: dir,
