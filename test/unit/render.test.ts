@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { problemLines } from '../../src/cli/render/plain.js';
+import { problemLines } from '../../src/cli/render/summary.js';
 import { statusLines } from '../../src/cli/render/status.js';
 import type { Problem } from '../../src/core/types.js';
 

@@ -49,8 +49,8 @@ date: files with the same size and mtime are not sent again.`;
     'max-size': Flags.string({ description: 'leave out files larger than this (500K, 20M, 2G)' }),
     'min-age': Flags.string({ description: 'leave out files modified more recently than this (90s, 15m, 2h); a later run takes them' }),
     connections: Flags.integer({ description: 'SSH connections used for transfers (1 for single-socket proxies)', min: 1, max: 64 }),
-    verbose: Flags.boolean({ char: 'v', description: 'print each file as it arrives' }),
-    quiet: Flags.boolean({ char: 'q', description: 'print nothing but errors' }),
+    verbose: Flags.boolean({ char: 'v', description: 'also a line per directory; on a terminal, a line per file above the progress line' }),
+    quiet: Flags.boolean({ char: 'q', description: 'print only errors and the closing summary' }),
     bwlimit: Flags.string({
       helpValue: 'RATE',
       description: 'cap the transfer rate of all connections together, as rsync does: KiB/s as a plain number, or with K, M, G (powers of 1024; KB, MB, GB: of 1000): 500K, 20M, 1.5G; 0 = no limit',
@@ -59,6 +59,8 @@ date: files with the same size and mtime are not sent again.`;
       helpValue: 'DURATION',
       description: 'stop cleanly after this long (90s, 15m, 2h, 1d; a plain number is seconds): what is done is kept, the exit code is 30, and the same command continues',
     }),
+    json: Flags.boolean({ description: 'print newline-delimited JSON events on stdout (docs/events.md) instead of text' }),
+    'log-file': Flags.string({ description: 'also append plain, timestamped lines to this file (made 0600), whatever -q says' }),
   };
 
   async run(): Promise<void> {
@@ -66,8 +68,17 @@ date: files with the same size and mtime are not sent again.`;
     const selection = await selectionOf(flags, this.argv);
     // Loaded here, not at the top: ssh2, SQLite and piscina cost ~90 ms that --help should not pay.
     const { runPull } = await import('../../pipeline/runPull.js');
-    const { plainSink } = await import('../render/plain.js');
     const limits = limitsOf(flags);
+    const { openOutput } = await import('../render/output.js');
+    const output = openOutput({
+      json: flags.json,
+      quiet: flags.quiet,
+      verbose: flags.verbose,
+      logFile: flags['log-file'],
+      env: process.env,
+      stdout: process.stdout,
+      stderr: process.stderr,
+    });
     const abort = new AbortController();
     const interrupt = (): void => abort.abort();
     process.once('SIGINT', interrupt);
@@ -95,18 +106,17 @@ date: files with the same size and mtime are not sent again.`;
             : {}),
           signal: abort.signal,
         },
-        plainSink({
-          verbose: flags.verbose,
-          quiet: flags.quiet,
-          out: (line) => process.stdout.write(`${line}\n`),
-          err: (line) => process.stderr.write(`${line}\n`),
-        }),
+        output,
       );
       process.exitCode = summary.exitCode;
     } catch (error) {
-      throw timeLimitOr(abort.signal, error);
+      const failure = timeLimitOr(abort.signal, error);
+      // Said here to the JSON stream and the log; on the terminal by the command's catch, once the live line is gone.
+      output.failed(failure);
+      throw failure;
     } finally {
       disarm?.();
+      output.close();
       process.off('SIGINT', interrupt);
       process.off('SIGTERM', interrupt);
     }
