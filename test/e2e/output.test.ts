@@ -229,10 +229,23 @@ describe('gsync pull off a terminal', () => {
     const remote = await e2e.remoteTree('nolog', { 'a.txt': file('a') });
     const parent = await e2e.tempDir();
     const local = join(parent, 'mirror');
-    const result = await runGsync(['pull', '--log-file', join(parent, 'missing-dir', 'gsync.log'), `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
+    await writeFile(join(parent, 'not-a-dir'), '');
+    const result = await runGsync(['pull', '--log-file', join(parent, 'not-a-dir', 'gsync.log'), `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
     expect(result.code).toBe(11);
-    expect(result.stderr).toMatch(/^gsync: cannot open the log file .*missing-dir\/gsync\.log: ENOENT\n {2}hint: /);
+    expect(result.stderr).toMatch(/^gsync: cannot open the log file .*not-a-dir\/gsync\.log: ENOTDIR\n {2}hint: /);
     await expect(stat(local)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it("makes the directories above a log that lives in the destination's own .gsync (as gsync cron's does) on the first run", async () => {
+    const remote = await e2e.remoteTree('firstlog', { 'a.txt': file('a') });
+    const local = join(await e2e.tempDir(), 'mirror');
+    const logFile = join(local, '.gsync', 'cron.log');
+    const result = await runGsync(['pull', '--quiet', '--log-file', logFile, `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
+    expect(result.code, result.stderr).toBe(0);
+    expect((await stat(join(local, '.gsync'))).mode & 0o777).toBe(0o700);
+    expect((await stat(logFile)).mode & 0o777).toBe(0o600);
+    expect(await readFile(logFile, 'utf8')).toMatch(/Z a\.txt\n.*Z 1 file transferred/);
+    expect(await readTree(local)).toStrictEqual(await readTree(remote));
   });
 
   it('keeps the log file 0600 only when it makes it: an existing log keeps its mode', async () => {

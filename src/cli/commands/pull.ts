@@ -60,7 +60,7 @@ date: files with the same size and mtime are not sent again.`;
       description: 'stop cleanly after this long (90s, 15m, 2h, 1d; a plain number is seconds): what is done is kept, the exit code is 30, and the same command continues',
     }),
     json: Flags.boolean({ description: 'print newline-delimited JSON events on stdout (docs/events.md) instead of text' }),
-    'log-file': Flags.string({ description: 'also append plain, timestamped lines to this file (made 0600), whatever -q says' }),
+    'log-file': Flags.string({ description: 'also append plain, timestamped lines to this file (made 0600, missing directories 0700), whatever -q says' }),
   };
 
   async run(): Promise<void> {

@@ -1,4 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { printable } from '../../core/printable.js';
 import { GsyncError } from '../../errors/GsyncError.js';
 import { describeFailure } from '../failure.js';
@@ -20,23 +21,13 @@ export interface LogFileOptions {
 
 /**
  * --log-file: the plain lines (what a pipe would get, stdout and stderr together) appended to
- * PATH, each after an ISO 8601 UTC timestamp; the file is made 0600 when missing, since the paths
- * of a mirror are nobody else's business. A log that cannot be opened stops the command before
+ * PATH, each after an ISO 8601 UTC timestamp; the file is made 0600 when missing (and the
+ * directories above it 0700), since the paths of a mirror are nobody else's business. A log that cannot be opened stops the command before
  * it starts (exit 11); one that cannot be written later is said once on stderr and the run goes on.
  */
 export function openLogFile(path: string, options: LogFileOptions): LogFile {
   const now = options.now ?? Date.now;
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'a', 0o600);
-  } catch (error) {
-    const errno = (error as NodeJS.ErrnoException).code;
-    throw new GsyncError('local-io', `cannot open the log file ${path}: ${errnoOf(error)}`, {
-      hint: '--log-file needs a file it may create or append to, in a directory that exists',
-      cause: error,
-      ...(errno === undefined ? {} : { errno }),
-    });
-  }
+  let fd: number | undefined = openAppending(path);
   const line = (text: string): void => {
     if (fd === undefined) return;
     try {
@@ -65,6 +56,29 @@ function closeQuietly(fd: number): void {
     closeSync(fd);
   } catch {
     // Nothing left to tell it.
+  }
+}
+
+/**
+ * Missing directories above the log are made (0700): `gsync cron` logs into the destination's
+ * .gsync, which its first run has yet to make, and that run's log matters most.
+ */
+function openAppending(path: string): number {
+  try {
+    try {
+      return openSync(path, 'a', 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
+      return openSync(path, 'a', 0o600);
+    }
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new GsyncError('local-io', `cannot open the log file ${path}: ${errnoOf(error)}`, {
+      hint: '--log-file needs a file it may create or append to',
+      cause: error,
+      ...(errno === undefined ? {} : { errno }),
+    });
   }
 }
 
