@@ -28,6 +28,21 @@ export default tseslint.config(
     },
   },
   {
+    // gsync cron's crontab editing is pure text in, text out; crontabProcess.ts is its only I/O.
+    files: ['src/cron/crontab.ts', 'src/cron/cronLine.ts', 'src/cron/schedule.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:fs', 'node:fs/*', 'fs', 'node:net', 'node:child_process', 'node:os'], message: 'the crontab editing is pure: do I/O in crontabProcess.ts' },
+            { group: ['ssh2', 'better-sqlite3', 'piscina', '../ssh/*', '../state/*', './crontabProcess.js'], message: 'the crontab editing is pure: do I/O in crontabProcess.ts' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['bin/*.js'],
     languageOptions: { globals: { process: 'readonly' } },
   },

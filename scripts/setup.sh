@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what gsync's demo and tests need and builds it: OpenSSH's server, GNU time and rsync
-# (as root, from Debian's packages, when missing), the npm dependencies (when missing), then the build.
+# Installs what gsync's demo and tests need and builds it: OpenSSH's server, GNU time, rsync and
+# cron (as root, from Debian's packages, when missing), the npm dependencies (when missing), then
+# the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ command -v ssh >/dev/null 2>&1 || need_packages+=(openssh-client)
 [ -x /usr/bin/time ] || need_packages+=(time)
 # The filter test uses rsync as its oracle: the same rules must select the same paths.
 command -v rsync >/dev/null 2>&1 || need_packages+=(rsync)
+# The `gsync cron` tests edit a real crontab with the crontab command (the daemon need not run).
+command -v crontab >/dev/null 2>&1 || need_packages+=(cron)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive

@@ -10,9 +10,10 @@ export interface Failure {
 
 /**
  * Maps anything thrown to what the user sees. Expected failures never show a stack trace; an
- * unexpected one does only with GSYNC_DEBUG set.
+ * unexpected one does only with GSYNC_DEBUG set. `command` is the one that failed, as typed
+ * (`cron add`), for the help a usage error points to.
  */
-export function describeFailure(error: unknown, debug: boolean): Failure {
+export function describeFailure(error: unknown, debug: boolean, command = 'pull'): Failure {
   if (isGsyncError(error)) {
     const lines = [`gsync: ${printable(error.message, 1000)}`];
     if (error.hint) lines.push(`  hint: ${printable(error.hint, 1000)}`);
@@ -23,10 +24,23 @@ export function describeFailure(error: unknown, debug: boolean): Failure {
   if (oclif) {
     // oclif's own parse errors (unknown flag, missing argument) are usage errors: exit 1, not its default 2.
     const exitCode = oclif.exit === 0 ? 0 : ExitCode.usage;
-    const firstLine = (error as Error).message.split('\n')[0] ?? '';
-    return { lines: [`gsync: ${printable(firstLine, 1000)}`, '  hint: see gsync pull --help'], exitCode };
+    return { lines: [`gsync: ${printable(oclifSummary((error as Error).message), 1000)}`, `  hint: see gsync ${command} --help`], exitCode };
   }
   const lines = [`gsync: unexpected error: ${message}`, '  hint: this is a bug in gsync; rerun with GSYNC_DEBUG=1 and report the output'];
   if (debug && error instanceof Error && error.stack) lines.push(error.stack);
   return { lines, exitCode: ExitCode.localIo };
+}
+
+/**
+ * oclif's parse errors in one line: what comes before its "See more help" footer, with a
+ * heading like "Missing 1 required arg:" joined to the lines it introduces and the bare
+ * "The following error occurred:" dropped.
+ */
+function oclifSummary(message: string): string {
+  const lines = message.split('\n').map((line) => line.trim().replace(/\s+/g, ' '));
+  const end = lines.findIndex((line) => line === '' || line.startsWith('See more help') || line.startsWith('Note:'));
+  const [first = '', ...rest] = end < 0 ? lines : lines.slice(0, end);
+  if (rest.length === 0) return first;
+  if (/^The following errors? occurred:$/.test(first)) return rest.join('; ');
+  return first.endsWith(':') ? `${first} ${rest.join('; ')}` : first;
 }

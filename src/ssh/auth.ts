@@ -135,7 +135,7 @@ async function planAttempts(spec: ConnectSpec, prompter: Prompter | undefined, p
   return attempts;
 }
 
-interface KeyFile {
+export interface KeyFile {
   readonly file: string;
   readonly data: Buffer;
   readonly encrypted: boolean;
@@ -146,7 +146,7 @@ interface KeyFile {
 }
 
 /** Reads a key file as ssh does: a missing one is passed over quietly (undefined). */
-function loadKeyFile(file: string): KeyFile | undefined {
+export function loadKeyFile(file: string): KeyFile | undefined {
   let data: Buffer;
   let mode: number;
   try {

@@ -86,7 +86,7 @@ function oclifError(message: string, exit: number): Error {
 }
 
 describe('describeFailure: what the user sees and the exit code', () => {
-  const rows: Array<{ description: string; error: unknown; debug: boolean; lines: string[]; exitCode: number }> = [
+  const rows: Array<{ description: string; error: unknown; debug: boolean; command?: string; lines: string[]; exitCode: number }> = [
     {
       description: 'a GsyncError gives its message and hint',
       error: new GsyncError('hostkey', 'the host key for gpu changed', { hint: "run ssh-keygen -R '[gpu]:2222'" }),
@@ -123,6 +123,28 @@ describe('describeFailure: what the user sees and the exit code', () => {
       exitCode: 1,
     },
     {
+      description: "oclif's heading for a missing argument is joined to the argument it names",
+      error: oclifError('Missing 1 required arg:\nsource  <alias>:<remote-path>\nSee more help with --help', 2),
+      debug: false,
+      lines: ['gsync: Missing 1 required arg: source <alias>:<remote-path>', '  hint: see gsync pull --help'],
+      exitCode: 1,
+    },
+    {
+      description: "oclif's bare 'The following error occurred:' gives way to the error, and the hint names the command that failed",
+      error: oclifError('The following error occurred:\n  Exactly one of the following must be provided: --every, --schedule\nSee more help with --help', 2),
+      debug: false,
+      command: 'cron add',
+      lines: ['gsync: Exactly one of the following must be provided: --every, --schedule', '  hint: see gsync cron add --help'],
+      exitCode: 1,
+    },
+    {
+      description: "oclif's note about multi-value flags is left out",
+      error: oclifError('Missing 1 required arg:\nsource  <alias>:<remote-path>\n\nNote: --identity, --option allow multiple values.\nSee more help with --help', 2),
+      debug: false,
+      lines: ['gsync: Missing 1 required arg: source <alias>:<remote-path>', '  hint: see gsync pull --help'],
+      exitCode: 1,
+    },
+    {
       description: 'an oclif exit 0 (e.g. --help) stays 0',
       error: oclifError('EEXIT: 0', 0),
       debug: false,
@@ -130,8 +152,8 @@ describe('describeFailure: what the user sees and the exit code', () => {
       exitCode: 0,
     },
   ];
-  it.each(rows)('$description', ({ error, debug, lines, exitCode }) => {
-    const failure = describeFailure(error, debug);
+  it.each(rows)('$description', ({ error, debug, command, lines, exitCode }) => {
+    const failure = describeFailure(error, debug, command);
     expect(failure.lines).toStrictEqual(lines);
     expect(failure.exitCode).toBe(exitCode);
   });
