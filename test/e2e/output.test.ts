@@ -1,4 +1,4 @@
-import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, stat, symlink as makeSymlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { e2eSuite } from '../support/e2eSuite.js';
@@ -234,6 +234,18 @@ describe('gsync pull off a terminal', () => {
     expect(result.code).toBe(11);
     expect(result.stderr).toMatch(/^gsync: cannot open the log file .*not-a-dir\/gsync\.log: ENOTDIR\n {2}hint: /);
     await expect(stat(local)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('never appends through a symlink standing at the log file name: exit 11, its target untouched', async () => {
+    const remote = await e2e.remoteTree('linklog', { 'a.txt': file('a') });
+    const parent = await e2e.tempDir();
+    const target = join(parent, 'bashrc');
+    await writeFile(target, 'the user file\n');
+    await makeSymlink(target, join(parent, 'gsync.log'));
+    const result = await runGsync(['pull', '--log-file', join(parent, 'gsync.log'), `${e2e.sshd.alias}:${remote}`, join(parent, 'mirror')], { env: e2e.sshd.env });
+    expect(result.code).toBe(11);
+    expect(result.stderr).toMatch(/^gsync: cannot open the log file .*gsync\.log: ELOOP/);
+    expect(await readFile(target, 'utf8')).toBe('the user file\n');
   });
 
   it("makes the directories above a log that lives in the destination's own .gsync (as gsync cron's does) on the first run", async () => {

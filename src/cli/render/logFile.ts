@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { printable } from '../../core/printable.js';
 import { GsyncError } from '../../errors/GsyncError.js';
@@ -59,6 +59,9 @@ function closeQuietly(fd: number): void {
   }
 }
 
+/** Never through a symlink standing at the log's name: one planted there would have gsync append to any file the user owns. */
+const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+
 /**
  * Missing directories above the log are made (0700): `gsync cron` logs into the destination's
  * .gsync, which its first run has yet to make, and that run's log matters most.
@@ -66,11 +69,11 @@ function closeQuietly(fd: number): void {
 function openAppending(path: string): number {
   try {
     try {
-      return openSync(path, 'a', 0o600);
+      return openSync(path, APPEND, 0o600);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
-      return openSync(path, 'a', 0o600);
+      return openSync(path, APPEND, 0o600);
     }
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;

@@ -154,7 +154,9 @@ async function checkedRun(box: Sandbox, server: HostileServer, run: RunSpec, lab
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: box.home, TMPDIR: box.tmp };
   delete env['SSH_AUTH_SOCK'];
   delete env['SSH_AGENT_PID'];
-  const args = ['pull', `${ALIAS}:${SERVED_ROOT}`, box.mirror, ...withBaseFlags(run.flags ?? [])];
+  // Every run keeps a log where gsync cron keeps one: it is checked for escapes and secrets like the output.
+  const logFile = join(box.mirror, '.gsync', 'run.log');
+  const args = ['pull', `${ALIAS}:${SERVED_ROOT}`, box.mirror, ...withBaseFlags(run.flags ?? []), '--log-file', logFile];
   const result = await runMeasured(box, args, { env, cwd: box.parent, hardTimeoutMs: expectation.hardTimeoutMs ?? DEFAULT_HARD_TIMEOUT_MS });
   const stdout = result.stdout.toString('utf8');
   const stderr = result.stderr.toString('utf8');
@@ -164,6 +166,7 @@ async function checkedRun(box: Sandbox, server: HostileServer, run: RunSpec, lab
     ...endedAsDocumented(result, expectation),
     ...rawControlBytes('stdout', result.stdout),
     ...rawControlBytes('stderr', result.stderr),
+    ...rawControlBytes('the log file', await readFile(logFile).catch(() => Buffer.alloc(0))),
     ...(/^\s+at .+:\d+:\d+\)?$/m.test(stderr) ? ['stderr holds a stack trace: gsync crashed instead of reporting'] : []),
     ...canaryDifferences(before, await snapshotCanary(box)),
     ...(await mirrorViolations(box, expectation)),
