@@ -1,4 +1,4 @@
-import { chmod, lstat, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rm, symlink as makeSymlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -120,6 +120,22 @@ describe('--delete', () => {
     const allowed = await pull(remote, local, '--delete', '--allow-mass-delete');
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(await readdir(local)).toEqual(['.gsync']);
+  });
+
+  it('removes a symlink, or a directory holding one, without following it', async () => {
+    const { remote, local } = await mirrored();
+    const outside = join(await e2e.tempDir(), 'outside');
+    await mkdir(outside);
+    await writeFile(join(outside, 'precious.txt'), 'not the mirror\n');
+    await makeSymlink(outside, join(local, 'sub', 'to-outside'));
+    await mkdir(join(local, 'stale'));
+    await makeSymlink(outside, join(local, 'stale', 'inner-link'));
+
+    const result = await pull(remote, local, '--delete');
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readTree(local)).toEqual(await readTree(remote));
+    expect(await readdir(outside)).toEqual(['precious.txt']);
   });
 
   it('never deletes what a filter excludes, and never .gsync', async () => {

@@ -101,24 +101,27 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    title: 'symlinks planted in the mirror before a re-run (a directory, a changed file, a file whose mode changed) are never written, chmod-ed or utimes-ed through',
+    title: 'symlinks planted in the mirror before a --delete re-run (a directory, a changed file, a file whose mode changed, one the remote lost) are never written, chmod-ed, utimes-ed or deleted through',
     runs: [
       {
-        entries: () => [dir('sub', [file('x.txt', 'v1\n')]), file('file.txt', 'v1\n'), file('same.txt', 'same\n')],
-        expect: { exit: [0], arrives: { 'sub/x.txt': 'v1\n', 'file.txt': 'v1\n', 'same.txt': 'same\n' } },
+        entries: () => [dir('sub', [file('x.txt', 'v1\n')]), file('file.txt', 'v1\n'), file('same.txt', 'same\n'), dir('lost', [file('f.txt', 'lost on the remote\n')])],
+        expect: { exit: [0], arrives: { 'sub/x.txt': 'v1\n', 'file.txt': 'v1\n', 'same.txt': 'same\n', 'lost/f.txt': 'lost on the remote\n' } },
       },
       {
         before: async (box) => {
           await plant(box, 'sub', box.target);
           await plant(box, 'file.txt', join(box.target, 'f.txt'));
           await plant(box, 'same.txt', join(box.target, 'g.txt'));
+          await plant(box, 'lost', box.target);
         },
+        flags: ['--delete', '--allow-mass-delete'],
         entries: () => [
           dir('sub', [file('x.txt', 'v2, changed\n'), file('new.txt', PWNED), dir('newdir', [file('deeper.txt', PWNED)])], { perm: 0o700, mtime: 1_600_000_000 }),
           file('file.txt', 'v2, changed\n', { perm: 0o600 }),
           file('same.txt', 'same\n', { perm: 0o600, mtime: 1_600_000_000 }),
         ],
-        expect: { exit: [0, 23] },
+        // 'lost' is gone remotely: --delete removes the planted link itself, never what it points to (the canary).
+        expect: { exit: [0, 23], absent: ['lost'] },
       },
     ],
   },
