@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, sep } from 'node:path';
@@ -85,8 +85,10 @@ export function suiteKeys(): () => ClientKeys {
   let keys: ClientKeys | undefined;
   beforeAll(async () => {
     dir = await makeTempDir('gsync-e2e-mal-keys-');
-    const [hostKeyLine, publicKeyLine] = await Promise.all([generateKeyPair(join(dir, 'host')), generateKeyPair(join(dir, 'client'))]);
-    keys = { identityPath: join(dir, 'client'), publicKeyLine, hostKey: await readFile(join(dir, 'host')), hostKeyLine };
+    // The client's key has a passphrase (answered through SSH_ASKPASS), so every run can be checked for it too.
+    const passphrase = `pass-${randomBytes(12).toString('hex')}`;
+    const [hostKeyLine, publicKeyLine] = await Promise.all([generateKeyPair(join(dir, 'host')), generateKeyPair(join(dir, 'client'), { passphrase })]);
+    keys = { identityPath: join(dir, 'client'), passphrase, publicKeyLine, hostKey: await readFile(join(dir, 'host')), hostKeyLine };
   });
   afterAll(async () => {
     if (dir) await removeTempDir(dir);
@@ -153,6 +155,8 @@ async function checkedRun(box: Sandbox, server: HostileServer, run: RunSpec, lab
   const before = await snapshotCanary(box);
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: box.home, TMPDIR: box.tmp };
   delete env['SSH_AUTH_SOCK'];
+  env['SSH_ASKPASS'] = box.askpassPath;
+  env['SSH_ASKPASS_REQUIRE'] = 'force';
   delete env['SSH_AGENT_PID'];
   // Every run keeps a log where gsync cron keeps one: it is checked for escapes and secrets like the output.
   const logFile = join(box.mirror, '.gsync', 'run.log');
@@ -365,7 +369,7 @@ async function absent(box: Sandbox, rel: string): Promise<string[]> {
   return [`${JSON.stringify(rel)} must not exist in the mirror, found ${what}`];
 }
 
-/** No run may echo the client's private key: not its output, not anything it leaves in .gsync. */
+/** No run may echo the client's private key or its passphrase: not its output, not its log, not anything it leaves in .gsync. */
 async function secretsLeaked(box: Sandbox, result: MeasuredRun): Promise<string[]> {
   const key = await readFile(box.identityPath, 'utf8');
   const body = key.split('\n').filter((line) => line.length >= 40 && !line.startsWith('-----'));
@@ -381,7 +385,10 @@ async function secretsLeaked(box: Sandbox, result: MeasuredRun): Promise<string[
     const data = await readFile(path).catch(() => undefined);
     if (data) places.push([mirrorRelative(box, path), data.toString('latin1')]);
   }
-  return places.filter(([, text]) => body.some((line) => text.includes(line))).map(([where]) => `private key material in ${where}`);
+  return places.flatMap(([where, text]) => [
+    ...(body.some((line) => text.includes(line)) ? [`private key material in ${where}`] : []),
+    ...(text.includes(box.passphrase) ? [`the key's passphrase in ${where}`] : []),
+  ]);
 }
 
 function tail(text: string): string {

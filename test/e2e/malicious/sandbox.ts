@@ -35,6 +35,9 @@ export interface Sandbox {
   readonly target: string;
   readonly mirror: string;
   readonly identityPath: string;
+  /** An SSH_ASKPASS program that answers the key's passphrase. */
+  readonly askpassPath: string;
+  readonly passphrase: string;
   /** Who gsync runs as; undefined: as this process's user. */
   readonly runner: TestUser | undefined;
 }
@@ -42,8 +45,9 @@ export interface Sandbox {
 export const ALIAS = 'hostile';
 
 export interface ClientKeys {
-  /** The client's private key, copied into each sandbox. */
+  /** The client's private key, copied into each sandbox; encrypted with `passphrase`. */
   readonly identityPath: string;
+  readonly passphrase: string;
   readonly publicKeyLine: string;
   /** The server's private host key (OpenSSH format) and its public "type AAAA..." line. */
   readonly hostKey: Buffer;
@@ -73,11 +77,13 @@ export async function makeSandbox(keys: ClientKeys, port: number): Promise<Sandb
 
   const identityPath = join(ssh, 'id_ed25519');
   await copyFile(keys.identityPath, identityPath);
+  const askpassPath = join(home, 'askpass');
+  await writeFile(askpassPath, `#!/bin/sh\nprintf '%s\\n' '${keys.passphrase}'\n`, { mode: 0o700 });
   const knownHostsPath = join(ssh, 'known_hosts');
   const runner = process.getuid?.() === 0 ? testUser() : undefined;
   await writeFile(join(ssh, 'config'), renderClientHost({ alias: ALIAS, port, user: clientUser(), identityPath, knownHostsPath }), { mode: 0o600 });
   await writeFile(knownHostsPath, `[127.0.0.1]:${port} ${keys.hostKeyLine}\n`, { mode: 0o600 });
-  const box: Sandbox = { base, home, tmp, outside, parent, target, mirror, identityPath, runner };
+  const box: Sandbox = { base, home, tmp, outside, parent, target, mirror, identityPath, askpassPath, passphrase: keys.passphrase, runner };
   await handOver(box);
   return box;
 }
