@@ -9,6 +9,9 @@ import { chmod, lstat, open } from 'node:fs/promises';
 
 /** A finished directory's mode and mtime. */
 export async function setDirAttrs(path: string, mode: number, mtime: number): Promise<void> {
+  // A re-run mostly finds a directory as it left it: one lstat instead of open, fchmod, futimes and close.
+  const now = await lstat(path).catch(() => undefined);
+  if (now?.isDirectory() && (now.mode & 0o7777) === mode && now.mtimeMs === mtime * 1000) return;
   const dir = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
     await dir.chmod(mode);

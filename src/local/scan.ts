@@ -1,5 +1,5 @@
-import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, type Dirent, type Stats } from 'node:fs';
+import { readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryKind, LocalEntry } from '../core/types.js';
 
@@ -16,23 +16,29 @@ export async function listLocalDir(path: string, skip?: string): Promise<LocalEn
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
     throw error;
   }
+  // lstat in a loop, synchronously: a few microseconds each from the page cache, where one
+  // promise per entry through libuv's 4 threads cost a no-op re-run of 20,000 files ~0.2 s.
   const entries = await Promise.all(
     dirents
       .filter((d) => d.name !== skip)
       .map(async (d): Promise<LocalEntry | undefined> => {
         const full = join(path, d.name);
-        let stats: Stats;
-        try {
-          stats = await lstat(full);
-        } catch {
-          return undefined; // gone since readdir
-        }
+        const stats = lstatOrNothing(full);
+        if (!stats) return undefined; // gone since readdir
         const kind = kindOfStats(stats);
         const base = { name: d.name, kind, size: kind === 'file' ? stats.size : 0, mtime: Math.floor(stats.mtimeMs / 1000), mode: stats.mode & 0o7777 };
         return kind === 'symlink' ? { ...base, linkTarget: await readlink(full).catch(() => '') } : base;
       }),
   );
   return entries.filter((e): e is LocalEntry => e !== undefined);
+}
+
+function lstatOrNothing(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 export function kindOfStats(stats: Stats): EntryKind {
