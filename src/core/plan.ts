@@ -2,7 +2,7 @@ import type { Action, DirInput, DirPlan, DirRef, LocalEntry, ManifestRow, Remote
 import { joinRelative } from './names.js';
 import { unsafeLinkReason, type LinksMode } from './links.js';
 import { localModeOf } from './modes.js';
-import { excluded, heldBack } from './selection.js';
+import { excluded, heldBack, type Selection } from './selection.js';
 
 /**
  * Decides what to do in one directory. Pure: it sees the remote listing, the local listing and
@@ -34,6 +34,35 @@ export function planDir(input: DirInput): DirPlan {
     }
   }
   return input.self ? { path: input.path, actions, subdirs, attrs: input.self } : { path: input.path, actions, subdirs };
+}
+
+/** The run-wide choices every directory is planned with. */
+export interface PlanOptions {
+  readonly append: boolean;
+  readonly links: LinksMode;
+  readonly umask: number;
+  readonly selection: Selection;
+  /** --delete was given. */
+  readonly delete: boolean;
+}
+
+/**
+ * One directory's planner input from both listings and its state rows, the same for a run and a
+ * dry run. A single-file pull (`only`) plans just that file. Deletions only where the remote
+ * listing was `whole`: an entry it could not show is not gone.
+ */
+export function dirInputOf(
+  dir: string,
+  remote: readonly RemoteEntry[],
+  whole: boolean,
+  local: readonly LocalEntry[],
+  state: readonly ManifestRow[],
+  options: PlanOptions,
+  only?: RemoteEntry,
+): DirInput {
+  const { append, links, umask, selection } = options;
+  if (only) return { path: dir, remote: [only], local: local.filter((e) => e.name === only.name), state, append, links, umask, selection };
+  return { path: dir, remote, local, state, append, links, umask, selection, delete: options.delete && whole };
 }
 
 /** The action for one remote entry, or undefined when a directory is already there. */

@@ -33,7 +33,7 @@ export async function pullBigFile(ctx: PullContext, big: BigFile): Promise<void>
   const { path, entry, row } = big;
   const { name, trustedBytes, resumed } = await partialFor(ctx, big);
   const partialPath = join(ctx.destination.partialDir, name);
-  const file = { path, remotePath: big.remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: localModeOf(entry.mode, ctx.umask) };
+  const file = { path, remotePath: big.remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: localModeOf(entry.mode, ctx.plan.umask) };
   // Parts of one file go to different workers, each over its own connection, into the same partial.
   const parts = await Promise.all(
     splitBlocks(blockCount(entry.size), ctx.connections).map((part) => pullPart(ctx, file, part, trustedBytes)),

@@ -1,8 +1,8 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deleteRefusal } from '../core/deleteGuard.js';
-import { planDir } from '../core/plan.js';
-import type { Action, DirInput, DirRef, LocalEntry } from '../core/types.js';
+import { dirInputOf, planDir, type PlanOptions } from '../core/plan.js';
+import type { Action, DirRef, LocalEntry } from '../core/types.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
 import { filesIn, type PlannedDeletion } from '../local/deletion.js';
 import { Destination, STATE_DIR_NAME } from '../local/paths.js';
@@ -13,8 +13,6 @@ import type { DryRunSummary, EventSink, PlanItem } from './events.js';
 import type { Lister } from './lister.js';
 import type { RemoteRoot } from './remoteRoot.js';
 import type { RetryInfo } from './retrying.js';
-import type { Selection } from '../core/selection.js';
-import type { LinksMode } from '../core/links.js';
 import { Tally } from './tally.js';
 
 export interface DryRunInput {
@@ -22,9 +20,7 @@ export interface DryRunInput {
   readonly root: RemoteRoot;
   readonly lister: Lister;
   readonly sink: EventSink;
-  readonly selection: Selection;
-  readonly links: LinksMode;
-  readonly append: boolean;
+  readonly plan: PlanOptions;
   readonly maxDepth: number;
   readonly delete: { readonly maxDelete?: number; readonly allowMass: boolean } | undefined;
   readonly signal: AbortSignal | undefined;
@@ -48,7 +44,6 @@ export async function dryRun(input: DryRunInput): Promise<DryRunSummary> {
   const tally = new Tally(sink);
   const deletions: PlannedDeletion[] = [];
   const totals = { files: 0, bytes: 0, upToDate: 0 };
-  const umask = process.umask();
   try {
     const only = root.kind === 'file' ? root.entry : undefined;
     const remoteRoot = root.kind === 'dir' ? root.path : root.dir;
@@ -61,17 +56,7 @@ export async function dryRun(input: DryRunInput): Promise<DryRunSummary> {
         const retried = (message: string, retry: RetryInfo): void => sink.emit({ type: 'retry', path: dir, message, ...retry });
         const listing = only ? { entries: [only], problems: [] } : await input.lister.list(remoteRoot, dir, retried);
         for (const problem of listing.problems) tally.problem(problem, dir);
-        const plan = planDir({
-          path: dir,
-          remote: listing.entries,
-          local: only ? local.filter((e) => e.name === only.name) : local,
-          state: store?.manifestIn(dir) ?? [],
-          append: input.append,
-          links: input.links,
-          umask,
-          selection: input.selection,
-          delete: input.delete !== undefined && !only && listing.problems.length === 0,
-        } satisfies DirInput);
+        const plan = planDir(dirInputOf(dir, listing.entries, listing.problems.length === 0, local, store?.manifestIn(dir) ?? [], input.plan, only));
         const localByName = new Map(local.map((e) => [e.name, e]));
         const items = plan.actions.flatMap((action) => itemOf(action, localByName, store, dir, totals));
         for (const item of items.sort((a, b) => (a.path < b.path ? -1 : 1))) sink.emit({ type: 'planned', item });

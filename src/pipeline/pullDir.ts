@@ -1,12 +1,10 @@
 import { chmod, lutimes, mkdir, rm, statfs, symlink } from 'node:fs/promises';
 import { BLOCKED_FROM } from '../core/blocks.js';
 import { formatBytes } from '../core/format.js';
-import type { LinksMode } from '../core/links.js';
 import { localModeOf } from '../core/modes.js';
 import type { RetryPolicy } from '../core/retry.js';
 import { joinRelative } from '../core/names.js';
-import { planDir } from '../core/plan.js';
-import type { Selection } from '../core/selection.js';
+import { dirInputOf, planDir, type PlanOptions } from '../core/plan.js';
 import type { Action, DirAttrs, DirInput, DirOutcome, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
 import { localIoError } from '../errors/classify.js';
 import type { Committer } from '../local/atomic.js';
@@ -51,15 +49,11 @@ export interface PullContext {
   readonly partialPath: () => string;
   readonly retry: RetryPolicy;
   readonly signal: AbortSignal | undefined;
-  /** --append: extend files that only grew instead of fetching them again. */
-  readonly append: boolean;
-  readonly links: LinksMode;
+  /** --append, --links, the umask, filters, --delete: what every directory is planned with. */
+  readonly plan: PlanOptions;
   /** Directories deeper than this are reported, not descended into. */
   readonly maxDepth: number;
-  readonly umask: number;
-  readonly selection: Selection;
-  /** --delete: local entries the remote no longer has are collected in `deletions`, removed after the walk. */
-  readonly delete: boolean;
+  /** --delete: local entries the remote no longer has are collected here, removed after the walk. */
   readonly deletions: PlannedDeletion[];
   /** The worker pool's size: how many parts a big file may be cut into. */
   readonly connections: number;
@@ -102,7 +96,7 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
         placing.push(placeSymlink(ctx, action.path, action.target, action.entry));
         break;
       case 'adopt':
-        if (action.entry.kind === 'file') await setFileMode(ctx.destination.pathOf(action.path), localModeOf(action.entry.mode, ctx.umask));
+        if (action.entry.kind === 'file') await setFileMode(ctx.destination.pathOf(action.path), localModeOf(action.entry.mode, ctx.plan.umask));
         adopted.push(rowOf(action.path, action.entry));
         countSkipped(ctx.tally, action.entry);
         break;
@@ -151,13 +145,11 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput;
     listLocal(ctx, dir),
     single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message, retry) => ctx.notice(dir, message, retry)),
   ]);
-  const options = { append: ctx.append, links: ctx.links, umask: ctx.umask, selection: ctx.selection };
-  if (single) return { input: { path: dir, remote: listing.entries, local: local.filter((e) => e.name === single.name), state, ...options }, listed: true };
+  const base = dirInputOf(dir, listing.entries, listing.problems.length === 0, local, state, ctx.plan, single);
+  if (single) return { input: base, listed: true };
   for (const problem of listing.problems) ctx.tally.problem(problem, dir);
   // A directory we could not list keeps a writable mode, so the next run can still fill it.
   const listed = !listing.problems.some((p) => p.path === dir);
-  // Deletions only where the remote listing was whole: an entry it could not show is not gone.
-  const base = { path: dir, remote: listing.entries, local, state, ...options, delete: ctx.delete && listing.problems.length === 0 };
   return { input: listed && ref.attrs ? { ...base, self: ref.attrs } : base, listed };
 }
 
@@ -246,7 +238,7 @@ function fetchSmall(ctx: PullContext, fetches: readonly Fetch[], attempt: number
       partialPath: ctx.partialPath(),
       size: entry.size,
       mtime: entry.mtime,
-      mode: localModeOf(entry.mode, ctx.umask),
+      mode: localModeOf(entry.mode, ctx.plan.umask),
     };
     pending.set(path, { task, entry });
   }

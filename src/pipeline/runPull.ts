@@ -5,6 +5,7 @@ import { defaultLocalName, parseTarget } from '../core/target.js';
 import type { DirOutcome, DirRef, RunSummary } from '../core/types.js';
 import type { LinksMode } from '../core/links.js';
 import { deleteRefusal } from '../core/deleteGuard.js';
+import type { PlanOptions } from '../core/plan.js';
 import { defaultRetryPolicy } from '../core/retry.js';
 import type { Selection } from '../core/selection.js';
 import { formatBytes } from '../core/format.js';
@@ -143,14 +144,16 @@ function planOnly(
     root: run.root,
     lister,
     sink,
-    selection: request.selection ?? {},
-    links: request.links ?? 'safe',
-    append: request.append ?? false,
+    plan: planOptionsOf(request, process.umask()),
     maxDepth: request.maxDepth ?? DEFAULT_MAX_DEPTH,
     delete: request.delete,
     signal: request.signal,
     started: run.started,
   }).finally(() => lister.close());
+}
+
+function planOptionsOf(request: PullRequest, umask: number): PlanOptions {
+  return { append: request.append ?? false, links: request.links ?? 'safe', umask, selection: request.selection ?? {}, delete: request.delete !== undefined };
 }
 
 function listingBounds(request: PullRequest): ListingBounds & { readonly maxTotalEntries: number } {
@@ -212,12 +215,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
       )),
     retry,
     signal: stop.signal,
-    append: request.append ?? false,
-    links: request.links ?? 'safe',
+    plan: planOptionsOf(request, umask),
     maxDepth: request.maxDepth ?? DEFAULT_MAX_DEPTH,
-    umask,
-    selection: request.selection ?? {},
-    delete: request.delete !== undefined && root.kind === 'dir',
     deletions: [],
     connections,
     completion,
