@@ -13,8 +13,14 @@ export interface PlannedDeletion {
   readonly kind: EntryKind;
 }
 
-/** Files and symlinks a deletion takes with it: what --max-delete and the mass guard count. */
-export async function filesIn(destination: Destination, deletion: PlannedDeletion): Promise<number> {
+/** Files and symlinks the deletions take with them: what --max-delete and the mass guard count. */
+export async function filesTakenBy(destination: Destination, deletions: readonly PlannedDeletion[]): Promise<number> {
+  let total = 0;
+  for (const deletion of deletions) total += await filesIn(destination, deletion);
+  return total;
+}
+
+async function filesIn(destination: Destination, deletion: PlannedDeletion): Promise<number> {
   if (deletion.kind !== 'dir') return 1;
   let count = 0;
   const walk = async (path: string): Promise<void> => {

@@ -4,7 +4,7 @@ import { deleteRefusal } from '../core/deleteGuard.js';
 import { dirInputOf, planDir, type PlanOptions } from '../core/plan.js';
 import type { Action, DirRef, LocalEntry } from '../core/types.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
-import { filesIn, type PlannedDeletion } from '../local/deletion.js';
+import { filesTakenBy, type PlannedDeletion } from '../local/deletion.js';
 import { Destination, STATE_DIR_NAME } from '../local/paths.js';
 import { listLocalDir } from '../local/scan.js';
 import { runQueue } from '../schedule/queue.js';
@@ -67,8 +67,7 @@ export async function dryRun(input: DryRunInput): Promise<DryRunSummary> {
       },
       input.signal,
     );
-    let files = 0;
-    for (const deletion of deletions) files += await filesIn(destination, deletion);
+    const files = await filesTakenBy(destination, deletions);
     const refused = input.delete && deleteRefusal(files, { ...input.delete, knownFiles: store?.countFiles() ?? 0 });
     const exitCode = worstExitCode([tally.problemsExitCode(), ...(refused ? [ExitCode.deleteGuard] : [])]);
     const summary: DryRunSummary = {

@@ -6,14 +6,14 @@ import type { DirOutcome, DirRef, RunSummary } from '../core/types.js';
 import type { LinksMode } from '../core/links.js';
 import { deleteRefusal } from '../core/deleteGuard.js';
 import type { PlanOptions } from '../core/plan.js';
-import { defaultRetryPolicy } from '../core/retry.js';
+import { defaultRetryPolicy, type RetryPolicy } from '../core/retry.js';
 import type { Selection } from '../core/selection.js';
 import { formatBytes } from '../core/format.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
 import { classify, isDiskFull, localIoError } from '../errors/classify.js';
 import { GsyncError, isGsyncError } from '../errors/GsyncError.js';
 import { Committer } from '../local/atomic.js';
-import { deleteEntries, filesIn, type PlannedDeletion } from '../local/deletion.js';
+import { deleteEntries, filesTakenBy, type PlannedDeletion } from '../local/deletion.js';
 import { LocalDirs } from '../local/localDirs.js';
 import { acquireLock } from '../local/lock.js';
 import { SpaceReserve } from '../local/spaceReserve.js';
@@ -137,8 +137,7 @@ function planOnly(
   sink: EventSink,
   run: { session: Session; spec: ConnectSpec; root: RemoteRoot; localDir: string; started: number; stallTimeoutMs: number },
 ): Promise<DryRunSummary> {
-  const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
-  const lister = new Lister(run.session, run.spec, retry, request.signal, listingBounds(request), run.stallTimeoutMs);
+  const lister = new Lister(run.session, run.spec, retryPolicyOf(request), request.signal, listingBounds(request), run.stallTimeoutMs);
   return dryRun({
     localDir: run.localDir,
     root: run.root,
@@ -150,6 +149,10 @@ function planOnly(
     signal: request.signal,
     started: run.started,
   }).finally(() => lister.close());
+}
+
+function retryPolicyOf(request: PullRequest): RetryPolicy {
+  return { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
 }
 
 function planOptionsOf(request: PullRequest, umask: number): PlanOptions {
@@ -191,7 +194,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const committer = new Committer(destination, localDirs, (rows) => store.recordEntries(rows, runId));
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
-  const retry = { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
+  const retry = retryPolicyOf(request);
   const lister = new Lister(session, spec, retry, stop.signal, listingBounds(request), stallTimeoutMs, (bytes) => meter.addWire(bytes));
   let partials = 0;
   const completion = new DirCompletion(async (dir, attrs) => {
@@ -284,8 +287,7 @@ async function deleteStale(
   limits: { readonly maxDelete?: number; readonly allowMass: boolean },
 ): Promise<void> {
   const { destination, store, runId } = input;
-  let files = 0;
-  for (const deletion of planned) files += await filesIn(destination, deletion);
+  const files = await filesTakenBy(destination, planned);
   const refusal = deleteRefusal(files, { ...limits, knownFiles: store.countFiles() });
   if (refusal) {
     tally.deleteRefused = refusal;
