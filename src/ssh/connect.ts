@@ -2,7 +2,7 @@ import ssh2 from 'ssh2';
 import type { Client as ClientType, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { GsyncError } from '../errors/GsyncError.js';
-import { ignoreTinyReadLimit } from '../remote/sftp.js';
+import { ignoreTinyReadLimit, widenReceiveWindow } from '../remote/sftp.js';
 import { prepareAuth, type Credential } from './auth.js';
 import { closedDuringHandshake, handshakeError, handshakeTimeout, lostError, noSftp, silentSftp } from './connectErrors.js';
 import { Deadline } from './deadline.js';
@@ -258,6 +258,7 @@ function openSftp(client: ClientType, spec: ConnectSpec, timeoutMs: number): Pro
         reject(noSftp(spec, error.message));
       } else {
         ignoreTinyReadLimit(opened);
+        widenReceiveWindow(opened);
         resolve(opened);
       }
     });
