@@ -17,8 +17,8 @@ export interface ReadyEntry {
 export interface CommitterOptions {
   /** Flush when this many entries wait... */
   readonly maxPending?: number;
-  /** ...or when the oldest has waited this long. */
-  readonly maxDelayMs?: number;
+  /** ...and otherwise as soon as the last group is through, but groups begin at most this often. */
+  readonly minGapMs?: number;
 }
 
 interface Pending {
@@ -37,8 +37,11 @@ export class Committer {
   private pending: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** A group is being made durable: entries arriving meanwhile form the next one. */
+  private busy = false;
+  private lastStart = -Infinity;
   private readonly maxPending: number;
-  private readonly maxDelayMs: number;
+  private readonly minGapMs: number;
 
   constructor(
     private readonly destination: Destination,
@@ -47,7 +50,7 @@ export class Committer {
     options: CommitterOptions = {},
   ) {
     this.maxPending = options.maxPending ?? 1024;
-    this.maxDelayMs = options.maxDelayMs ?? 100;
+    this.minGapMs = options.minGapMs ?? 100;
   }
 
   /** Resolves once the entry is in place and recorded (undefined), or with why it was not. */
@@ -55,8 +58,18 @@ export class Committer {
     return new Promise((done, fail) => {
       this.pending.push({ entry, done, fail });
       if (this.pending.length >= this.maxPending) void this.flush();
-      else this.timer ??= setTimeout(() => void this.flush(), this.maxDelayMs);
+      else this.schedule();
     });
+  }
+
+  /**
+   * Group commit: after a quiet spell the first entry's group starts at once, so a directory
+   * waiting for its last few files does not wait out a fixed delay; on a busy run groups start
+   * at most every `minGapMs` (20 ms cost the 20,000-file pull ~30% more CPU than 100 ms).
+   */
+  private schedule(): void {
+    if (this.timer || this.busy) return;
+    this.timer = setTimeout(() => void this.flush(), Math.max(0, this.lastStart + this.minGapMs - performance.now()));
   }
 
   /** Commits everything queued so far; flushes never overlap. */
@@ -65,7 +78,16 @@ export class Committer {
     this.timer = undefined;
     const batch = this.pending;
     this.pending = [];
-    this.flushing = this.flushing.then(() => this.commitBatch(batch));
+    this.flushing = this.flushing.then(async () => {
+      this.busy = true;
+      this.lastStart = performance.now();
+      try {
+        await this.commitBatch(batch);
+      } finally {
+        this.busy = false;
+      }
+      if (this.pending.length > 0) this.schedule();
+    });
     return this.flushing;
   }
 

@@ -83,8 +83,12 @@ const DEFAULT_TIMEOUT_SECONDS = 60;
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_MAX_ENTRIES = 10_000_000;
 
-/** Directories worked on at once: enough to keep listings and transfers overlapping. */
-const DIRS_AT_ONCE = 8;
+/**
+ * Directories worked on at once: enough to keep listings and transfers overlapping, and to keep
+ * walking while directories wait for their commit group (8 made 200 directories of 3 changed
+ * files each take 3.9 s; 32, 1.7 s).
+ */
+const DIRS_AT_ONCE = 32;
 
 /**
  * Pulls a remote tree (or one file) into a local directory:
