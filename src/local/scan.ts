@@ -16,21 +16,31 @@ export async function listLocalDir(path: string, skip?: string): Promise<LocalEn
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
     throw error;
   }
-  // lstat in a loop, synchronously: a few microseconds each from the page cache, where one
-  // promise per entry through libuv's 4 threads cost a no-op re-run of 20,000 files ~0.2 s.
-  const entries = await Promise.all(
-    dirents
-      .filter((d) => d.name !== skip)
-      .map(async (d): Promise<LocalEntry | undefined> => {
-        const full = join(path, d.name);
-        const stats = lstatOrNothing(full);
-        if (!stats) return undefined; // gone since readdir
-        const kind = kindOfStats(stats);
-        const base = { name: d.name, kind, size: kind === 'file' ? stats.size : 0, mtime: Math.floor(stats.mtimeMs / 1000), mode: stats.mode & 0o7777 };
-        return kind === 'symlink' ? { ...base, linkTarget: await readlink(full).catch(() => '') } : base;
-      }),
-  );
-  return entries.filter((e): e is LocalEntry => e !== undefined);
+  // lstat in a plain loop, synchronously: a few microseconds each from the page cache, where one
+  // promise per entry through libuv's 4 threads cost a no-op re-run of 20,000 files ~0.2 s, and
+  // a promise per entry at all ~30 ms more. Only symlinks wait, for their targets.
+  const entries: LocalEntry[] = [];
+  const links: Array<Promise<void>> = [];
+  for (const d of dirents) {
+    if (d.name === skip) continue;
+    const full = join(path, d.name);
+    const stats = lstatOrNothing(full);
+    if (!stats) continue; // gone since readdir
+    const kind = kindOfStats(stats);
+    const entry: LocalEntry = { name: d.name, kind, size: kind === 'file' ? stats.size : 0, mtime: Math.floor(stats.mtimeMs / 1000), mode: stats.mode & 0o7777 };
+    const at = entries.push(entry) - 1;
+    if (kind === 'symlink') {
+      links.push(
+        readlink(full)
+          .catch(() => '')
+          .then((linkTarget) => {
+            entries[at] = { ...entry, linkTarget };
+          }),
+      );
+    }
+  }
+  await Promise.all(links);
+  return entries;
 }
 
 function lstatOrNothing(path: string): Stats | undefined {
