@@ -115,12 +115,17 @@ export async function readRemoteFile(
       return 0;
     });
     const lanes = Array.from({ length: Math.max(1, Math.min(inFlight, chunks.count)) }, lane);
+    // Every READ is on its way already (a small file's one, a short range's few): the FSTAT goes
+    // right behind them, and the server answers a handle's requests in order, so it still sees
+    // the file as it was after they were served, one round trip sooner. A READ issued later (a
+    // short answer's remainder, or the rest of a longer file) needs a FSTAT of its own.
+    const early = chunks.count <= lanes.length && !options.throttle ? settled(fstat(sftp, handle)) : undefined;
     const [grown] = await Promise.all([probe, ...lanes]);
     if (failed) {
       if ((failed.error as Error | undefined)?.message === OVERLONG_READ) return { status: 'broken', reason: 'a READ was answered with more bytes than asked' };
       throw failed.error;
     }
-    const after = await fstat(sftp, handle);
+    const after = early && chunks.issued === chunks.count ? await early.then(unwrap) : await fstat(sftp, handle);
     const now = { size: after.size, mtime: after.mtime };
     if (changed) return { status: 'changed', bytes, reason: changed, now };
     if (grown > 0 && now.size <= expected.size) {
@@ -136,6 +141,21 @@ export async function readRemoteFile(
   }
 }
 
+type Settled<T> = { readonly value: T } | { readonly error: unknown };
+
+/** A request sent ahead, whose failure is only seen (and thrown) when its answer is used. */
+function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+function unwrap<T>(result: Settled<T>): T {
+  if ('error' in result) throw result.error;
+  return result.value;
+}
+
 interface Chunk {
   readonly range: number;
   readonly position: number;
@@ -145,6 +165,8 @@ interface Chunk {
 /** The READs still to issue, range by range, and how many bytes each range still waits for. */
 class ChunkQueue {
   readonly count: number;
+  /** READs handed out so far, remainders included. */
+  issued = 0;
   readonly #pending: Chunk[] = [];
   readonly #remainders: Chunk[] = [];
   readonly #left = new Map<number, number>();
@@ -161,7 +183,9 @@ class ChunkQueue {
   }
 
   next(): Chunk | undefined {
-    return this.#remainders.pop() ?? this.#pending.pop();
+    const chunk = this.#remainders.pop() ?? this.#pending.pop();
+    if (chunk) this.issued++;
+    return chunk;
   }
 
   /** Records `n` bytes of `chunk` written; returns the range's index when that completed it. */
