@@ -74,6 +74,7 @@ export class Committer {
 
   /** Commits everything queued so far; flushes never overlap. */
   flush(): Promise<void> {
+    if (this.pending.length === 0) return this.flushing;
     clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.pending;

@@ -43,10 +43,23 @@ async function fdatasyncFile(path: string): Promise<void> {
   }
 }
 
-/** Makes renames into these directories durable: one fsync per directory per batch. */
+/**
+ * Makes renames into these directories durable. Many directories: one syncfs, which commits the
+ * file system's journal with every rename in it (a fsync per directory cost a 20,000-file pull,
+ * 32 directories in flight, hundreds of journal commits a second). One: its own fsync.
+ */
 export async function syncDirectories(dirs: Iterable<string>): Promise<void> {
+  const unique = [...new Set(dirs)];
+  if (unique.length > 1 && syncfsWorks) {
+    try {
+      await run('sync', ['-f', unique[0] as string]);
+      return;
+    } catch {
+      syncfsWorks = false;
+    }
+  }
   await Promise.all(
-    [...new Set(dirs)].map(async (dir) => {
+    unique.map(async (dir) => {
       const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
       try {
         await handle.sync();

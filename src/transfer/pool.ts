@@ -21,8 +21,12 @@ export class TransferPool {
   /** Tasks handed to piscina and not finished, by the path of their (first) file, oldest first. */
   private readonly running = new Set<{ readonly path: string }>();
 
-  constructor(init: Omit<WorkerInit, 'hangUpChannel'>, connections: number) {
+  /** Told, a turn after the last task in flight ended, that none is left (its results handed on by then). */
+  private readonly onDrained: (() => void) | undefined;
+
+  constructor(init: Omit<WorkerInit, 'hangUpChannel'>, connections: number, onDrained?: () => void) {
     this.connections = connections;
+    this.onDrained = onDrained;
     this.piscina = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: connections,
@@ -43,6 +47,11 @@ export class TransferPool {
       return result;
     } finally {
       this.running.delete(running);
+      if (this.onDrained && this.running.size === 0) {
+        setImmediate(() => {
+          if (this.running.size === 0) this.onDrained?.();
+        });
+      }
     }
   }
 
