@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defaultLocalName, parseTarget } from '../core/target.js';
+import { defaultLocalName } from '../core/target.js';
 import type { DirOutcome, DirRef, RunSummary } from '../core/types.js';
 import type { LinksMode } from '../core/links.js';
 import { deleteRefusal } from '../core/deleteGuard.js';
@@ -20,17 +20,17 @@ import { SpaceReserve } from '../local/spaceReserve.js';
 import type { Destination } from '../local/paths.js';
 import type { SettingsOverrides } from '../ssh/settings.js';
 import type { ConnectSpec } from '../ssh/spec.js';
-import { resolveConnectSpec } from '../ssh/config.js';
-import { openSession, type Session } from '../ssh/connect.js';
+import type { Session } from '../ssh/connect.js';
 import { defaultListingBounds, type ListingBounds } from '../remote/scan.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
 import { shareBandwidth } from '../transfer/bandwidth.js';
-import { ByteMeter } from '../transfer/meter.js';
+import type { ByteMeter } from '../transfer/meter.js';
 import { TransferPool, defaultConnections } from '../transfer/pool.js';
 import { prepareDestination, sweepPartials, sweepStalePartials } from './destination.js';
 import { DirCompletion } from './dirCompletion.js';
 import { dryRun } from './dryRun.js';
+import { openFirstConnection, type FirstConnection } from './firstConnection.js';
 import type { DryRunSummary, EventSink } from './events.js';
 import { Lister } from './lister.js';
 import { ProgressTicker } from './progress.js';
@@ -76,8 +76,6 @@ export interface PullRequest {
   readonly signal?: AbortSignal;
 }
 
-/** --timeout's default: long enough for a busy server, short enough that a dead route is noticed. */
-const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /** OpenSSH's sftp stops its own recursion at this depth; no real tree goes deeper. */
 const DEFAULT_MAX_DEPTH = 64;
@@ -94,22 +92,11 @@ const DIRS_AT_ONCE = 32;
  * Pulls a remote tree (or one file) into a local directory:
  * resolve → connect → stat the root → lock the destination → walk directories (list both
  * sides, plan, transfer through the workers, commit in groups) → record the run.
- * Whole-run failures throw a GsyncError; per-path failures end up in the summary.
+ * Whole-run failures throw a GsyncError; per-path failures end up in the summary. `connecting`:
+ * the first connection, when the caller started it already (firstConnection.ts says why).
  */
-export async function runPull(request: PullRequest, sink: EventSink): Promise<RunSummary | DryRunSummary> {
-  const started = Date.now();
-  const target = parseTarget(request.source);
-  const env = request.env ?? process.env;
-  const spec = resolveConnectSpec(target, { ...request.ssh, env });
-  const stallTimeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
-  // Shared with the workers: what every connection of the run receives, and the file bytes among it.
-  const meter = new ByteMeter();
-  const session = await openSession(spec, {
-    env,
-    answerTimeoutMs: stallTimeoutMs,
-    onReceived: (bytes) => meter.addWire(bytes),
-    ...(request.signal ? { signal: request.signal } : {}),
-  });
+export async function runPull(request: PullRequest, sink: EventSink, connecting?: Promise<FirstConnection>): Promise<RunSummary | DryRunSummary> {
+  const { started, target, spec, session, stallTimeoutMs, meter } = await (connecting ?? openFirstConnection(request));
   try {
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
     const localDir = localDirFor(root, target.path, request.localDir);
@@ -219,6 +206,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
       (pool ??= new TransferPool(
         { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, ...(request.bytesPerSecond ? { bandwidth: shareBandwidth(request.bytesPerSecond) } : {}) },
         connections,
+        // Nothing more is coming soon: what waits to be committed goes now, not after the group gap.
+        () => void committer.flush(),
       )),
     retry,
     signal: stop.signal,
@@ -234,6 +223,10 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     partialPath: () => join(destination.partialDir, `${runId}-${++partials}-${randomBytes(6).toString('hex')}`),
   };
 
+  // A destination the state file knows nothing in is a first pull: everything listed will be
+  // fetched, so the workers start (and log in) while the first directories are still listed.
+  // A re-run starts them only once something needs fetching: none at all on a no-op.
+  if (store.countFiles() === 0) ctx.transfers();
   // Workers stop at once; the queue stops issuing directories when it sees the signal.
   stop.signal.addEventListener('abort', () => void pool?.close(), { once: true });
   let fatal: GsyncError | undefined;

@@ -5,6 +5,7 @@ import { LINKS_MODES } from '../../core/links.js';
 import { parseDuration, parseSize } from '../../core/quantities.js';
 import type { Selection } from '../../core/selection.js';
 import { GsyncError } from '../../errors/GsyncError.js';
+import type { PullRequest } from '../../pipeline/runPull.js';
 import type { SettingsOverrides } from '../../ssh/settings.js';
 import { GsyncCommand } from '../baseCommand.js';
 import { armTimeLimit, limitsOf, timeLimitOr } from '../runLimits.js';
@@ -66,8 +67,6 @@ date: files with the same size and mtime are not sent again.`;
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Pull);
     const selection = await selectionOf(flags, this.argv);
-    // Loaded here, not at the top: ssh2, SQLite and piscina cost ~90 ms that --help should not pay.
-    const { runPull } = await import('../../pipeline/runPull.js');
     const limits = limitsOf(flags);
     const { openOutput } = await import('../render/output.js');
     const output = openOutput({
@@ -84,30 +83,33 @@ date: files with the same size and mtime are not sent again.`;
     process.once('SIGINT', interrupt);
     process.once('SIGTERM', interrupt);
     const disarm = limits.timeLimit && armTimeLimit(abort, limits.timeLimit);
+    const request: PullRequest = {
+      source: args.source,
+      ...(args.localDir === undefined ? {} : { localDir: args.localDir }),
+      ssh: sshOverrides(flags),
+      ...(flags.connections === undefined ? {} : { connections: flags.connections }),
+      ...(limits.bytesPerSecond > 0 ? { bytesPerSecond: limits.bytesPerSecond } : {}),
+      ...(flags.timeout === undefined ? {} : { timeoutSeconds: flags.timeout }),
+      ...(flags.retries === undefined ? {} : { retries: flags.retries }),
+      append: flags.append,
+      links: flags.links,
+      ...(flags['max-dir-entries'] === undefined ? {} : { maxDirEntries: flags['max-dir-entries'] }),
+      ...(flags['max-depth'] === undefined ? {} : { maxDepth: flags['max-depth'] }),
+      ...(flags['max-entries'] === undefined ? {} : { maxEntries: flags['max-entries'] }),
+      selection,
+      dryRun: flags['dry-run'],
+      ...(flags.delete ? { delete: { allowMass: flags['allow-mass-delete'], ...(flags['max-delete'] === undefined ? {} : { maxDelete: flags['max-delete'] }) } } : {}),
+      signal: abort.signal,
+    };
     try {
-      const summary = await runPull(
-        {
-          source: args.source,
-          ...(args.localDir === undefined ? {} : { localDir: args.localDir }),
-          ssh: sshOverrides(flags),
-          ...(flags.connections === undefined ? {} : { connections: flags.connections }),
-          ...(limits.bytesPerSecond > 0 ? { bytesPerSecond: limits.bytesPerSecond } : {}),
-          ...(flags.timeout === undefined ? {} : { timeoutSeconds: flags.timeout }),
-          ...(flags.retries === undefined ? {} : { retries: flags.retries }),
-          append: flags.append,
-          links: flags.links,
-          ...(flags['max-dir-entries'] === undefined ? {} : { maxDirEntries: flags['max-dir-entries'] }),
-          ...(flags['max-depth'] === undefined ? {} : { maxDepth: flags['max-depth'] }),
-          ...(flags['max-entries'] === undefined ? {} : { maxEntries: flags['max-entries'] }),
-          selection,
-          dryRun: flags['dry-run'],
-          ...(flags.delete
-            ? { delete: { allowMass: flags['allow-mass-delete'], ...(flags['max-delete'] === undefined ? {} : { maxDelete: flags['max-delete'] }) } }
-            : {}),
-          signal: abort.signal,
-        },
-        output,
-      );
+      // Loaded here, not at the top, so --help pays for none of it; and in two steps: the login
+      // starts with ssh2 loaded, and SQLite, piscina and the walk load during its round trips.
+      const { openFirstConnection } = await import('../../pipeline/firstConnection.js');
+      const connecting = openFirstConnection(request);
+      // Its failure is thrown where runPull awaits it; until then it must not count as unhandled.
+      connecting.catch(() => undefined);
+      const { runPull } = await import('../../pipeline/runPull.js');
+      const summary = await runPull(request, output, connecting);
       process.exitCode = summary.exitCode;
     } catch (error) {
       const failure = timeLimitOr(abort.signal, error);
