@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { GsyncError } from '../errors/GsyncError.js';
 import { isTaskResult, type BlockTask, type FetchTask, type HangUpMessage, type TaskResult, type WorkerInit } from './protocol.js';
 
@@ -14,7 +14,8 @@ const HANG_UP_WAIT_MS = 1000;
  * running (the default 'sync' freezes it), and they never idle out.
  */
 export class TransferPool {
-  private readonly piscina: Piscina;
+  /** Loaded with the first pool, not with the command: a no-op run never needs it (~30 ms). */
+  private readonly piscina: Promise<Piscina>;
   private readonly hangUpChannel = `gsync-hang-up-${randomUUID()}`;
   private readonly connections: number;
   #closing: Promise<void> | undefined;
@@ -27,14 +28,17 @@ export class TransferPool {
   constructor(init: Omit<WorkerInit, 'hangUpChannel'>, connections: number, onDrained?: () => void) {
     this.connections = connections;
     this.onDrained = onDrained;
-    this.piscina = new Piscina({
-      filename: new URL('./worker.js', import.meta.url).href,
-      minThreads: connections,
-      maxThreads: connections,
-      idleTimeout: Infinity,
-      atomics: 'disabled',
-      workerData: { ...init, hangUpChannel: this.hangUpChannel } satisfies WorkerInit,
-    });
+    this.piscina = import('piscina').then(
+      ({ Piscina }) =>
+        new Piscina({
+          filename: new URL('./worker.js', import.meta.url).href,
+          minThreads: connections,
+          maxThreads: connections,
+          idleTimeout: Infinity,
+          atomics: 'disabled',
+          workerData: { ...init, hangUpChannel: this.hangUpChannel } satisfies WorkerInit,
+        }),
+    );
   }
 
   async run(task: FetchTask | BlockTask): Promise<TaskResult> {
@@ -42,7 +46,7 @@ export class TransferPool {
     this.running.add(running);
     try {
       // A block task's progress port moves to the worker.
-      const result: unknown = await this.piscina.run(task, task.kind === 'blocks' ? { transferList: [task.progress] } : {});
+      const result: unknown = await (await this.piscina).run(task, task.kind === 'blocks' ? { transferList: [task.progress] } : {});
       if (!isTaskResult(result)) throw new GsyncError('protocol', 'a transfer worker returned a malformed result');
       return result;
     } finally {
@@ -70,6 +74,7 @@ export class TransferPool {
   }
 
   async #close(): Promise<void> {
+    const piscina = await this.piscina;
     const channel = new BroadcastChannel(this.hangUpChannel);
     let replies = 0;
     await new Promise<void>((resolve) => {
@@ -83,7 +88,7 @@ export class TransferPool {
       channel.postMessage('hang-up' satisfies HangUpMessage);
     });
     channel.close();
-    await this.piscina.destroy();
+    await piscina.destroy();
   }
 }
 
