@@ -226,7 +226,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   // A destination the state file knows nothing in is a first pull: everything listed will be
   // fetched, so the workers start (and log in) while the first directories are still listed.
   // A re-run starts them only once something needs fetching: none at all on a no-op.
-  if (store.countFiles() === 0) ctx.transfers();
+  if (!store.knowsAnyFile()) ctx.transfers();
   // Workers stop at once; the queue stops issuing directories when it sees the signal.
   stop.signal.addEventListener('abort', () => void pool?.close(), { once: true });
   let fatal: GsyncError | undefined;

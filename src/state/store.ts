@@ -34,15 +34,6 @@ interface PartialDbRow {
   block_size: number;
 }
 
-interface ManifestDbRow {
-  path: string;
-  kind: string;
-  size: number;
-  mtime: number;
-  mode: number;
-  link_target: string | null;
-}
-
 /**
  * The state file: the single source of truth for what gsync has put in place. WAL with
  * synchronous=NORMAL survives kill -9; writes come in batches because one row per transaction is
@@ -50,13 +41,13 @@ interface ManifestDbRow {
  */
 export class StateStore {
   private readonly db: Database.Database;
-  private readonly selectDir: Database.Statement<[string], ManifestDbRow>;
+  private readonly selectDir: Database.Statement<[string], ManifestRow>;
   private readonly upsert: Database.Statement;
   private readonly insertProblem: Database.Statement;
 
   private constructor(db: Database.Database) {
     this.db = db;
-    this.selectDir = db.prepare('SELECT path, kind, size, mtime, mode, link_target FROM manifest WHERE dir = ?');
+    this.selectDir = db.prepare('SELECT path, kind, size, mtime, mode, link_target AS linkTarget FROM manifest WHERE dir = ?');
     this.upsert = db.prepare(
       `INSERT INTO manifest (path, dir, kind, size, mtime, mode, link_target, run_id)
        VALUES (@path, @dir, @kind, @size, @mtime, @mode, @linkTarget, @runId)
@@ -106,14 +97,9 @@ export class StateStore {
 
   /** What the state file knows of the entries directly inside `dir`. */
   manifestIn(dir: string): ManifestRow[] {
-    return this.selectDir.all(dir).map((row) => ({
-      path: row.path,
-      kind: row.kind as EntryKind,
-      size: row.size,
-      mtime: row.mtime,
-      mode: row.mode,
-      linkTarget: row.link_target,
-    }));
+    // Rows come out in ManifestRow's shape (kind is only ever written from an EntryKind): a
+    // no-op run reads every row of the state file, and a copy of each cost it ~20 ms in 20,000.
+    return this.selectDir.all(dir);
   }
 
   /** Records entries now in place, in one transaction. */
@@ -182,6 +168,11 @@ export class StateStore {
     this.db.transaction(() => {
       for (const { path, outcome } of outcomes) upsert.run(path, outcome, runId);
     })();
+  }
+
+  /** Whether the state file records any file or symlink: not, on a first pull. One row read, however large the mirror. */
+  knowsAnyFile(): boolean {
+    return this.db.prepare("SELECT 1 FROM manifest WHERE kind != 'dir' LIMIT 1").get() !== undefined;
   }
 
   /** Files and symlinks the state file records in the mirror: what the mass-delete guard weighs. */
