@@ -56,6 +56,7 @@ async function attempt(bench: Bench, cell: Cell, rep: number): Promise<Row> {
   mkdirSync(join(dest, '..'), { recursive: true });
   switch (cell.scenario) {
     case 'noop':
+    case 'scale-noop':
     case 'incr': {
       const own = await ownCopy(bench, cell);
       execFileSync('cp', ['-a', own.dir, dest]);
@@ -78,9 +79,9 @@ async function attempt(bench: Bench, cell: Cell, rep: number): Promise<Row> {
     default: {
       serve(bench, dataset, 'v1');
       const result = await measured(bench, cell, rep, dataset.v1Manifest, null);
-      // The first good cold copy becomes the tool's own copy for noop, incr and resume.
+      // The first good cold copy becomes the tool's own copy for noop, incr and resume (scale's, for scale-noop).
       const keep = keepOf(bench, tool, dataset);
-      if (cell.scenario === 'full' && result.status === 'ok' && !existsSync(keep.dir)) {
+      if ((cell.scenario === 'full' || cell.scenario === 'scale') && result.status === 'ok' && !existsSync(keep.dir)) {
         mkdirSync(join(keep.dir, '..'), { recursive: true });
         renameSync(dest, keep.dir);
         writeFileSync(keep.meta, JSON.stringify({ coldDownBytes: result.downBytes }));

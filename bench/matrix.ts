@@ -28,6 +28,7 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   { name: 'wan50', datasets: WAN, tools: PEERS, slow: true, wan: { oneWayDelayMs: 50 }, byDefault: true },
   { name: 'wan50cap', datasets: WAN, tools: PEERS, slow: true, wan: { oneWayDelayMs: 50, rateBitsPerSecond: 100e6 }, byDefault: false },
   { name: 'scale', datasets: ['million'], tools: ['gsync', 'rsync'], slow: false, byDefault: false },
+  { name: 'scale-noop', datasets: ['million'], tools: ['gsync', 'rsync'], slow: false, byDefault: false },
 ];
 
 /** A selection from the command line: `full`, `full:small`, and tool names. */

@@ -8,7 +8,7 @@ export type DatasetName = 'big' | 'small' | 'mixed' | 'small100' | 'million';
  * command again (the re-run is measured). wan10/wan50/wan50cap: a cold pull through the delay
  * proxy (one-way 10 or 50 ms; cap: 100 Mbit/s per connection). scale: a cold pull of `million`.
  */
-export type ScenarioName = 'full' | 'noop' | 'incr' | 'resume' | 'wan10' | 'wan50' | 'wan50cap' | 'scale';
+export type ScenarioName = 'full' | 'noop' | 'incr' | 'resume' | 'wan10' | 'wan50' | 'wan50cap' | 'scale' | 'scale-noop';
 
 export type CellStatus = 'ok' | 'FAIL' | 'TIMEOUT' | 'ERROR';
 

@@ -30,7 +30,7 @@ type NumericColumn = 'wallSeconds' | 'userSeconds' | 'sysSeconds' | 'maxRssKiB' 
 /** `true` only when `Listed` names every member of `All`: a field added to Row fails to compile below. */
 type Covers<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : false;
 
-const SCENARIOS = ['full', 'noop', 'incr', 'resume', 'wan10', 'wan50', 'wan50cap', 'scale'] as const satisfies readonly ScenarioName[];
+const SCENARIOS = ['full', 'noop', 'incr', 'resume', 'wan10', 'wan50', 'wan50cap', 'scale', 'scale-noop'] as const satisfies readonly ScenarioName[];
 const DATASETS = ['big', 'small', 'mixed', 'small100', 'million'] as const satisfies readonly DatasetName[];
 const STATUSES = ['ok', 'FAIL', 'TIMEOUT', 'ERROR'] as const satisfies readonly CellStatus[];
 
