@@ -22,6 +22,8 @@ export interface ReadLoopOptions {
   /** Only these byte ranges (blocks), each reported through `onRange` once all its bytes are written; default the whole file. */
   readonly ranges?: readonly ByteRange[];
   readonly onRange?: (index: number) => void;
+  /** Called with each piece of a range as it is written at file offset `position`; `bytes` is only valid during the call. */
+  readonly onBytes?: (index: number, position: number, bytes: Buffer) => void;
   /** Called whenever bytes arrive, with how many: the worker's stall watchdog and byte meter feed on it. */
   readonly onData?: (bytes: number) => void;
   /**
@@ -101,6 +103,7 @@ export async function readRemoteFile(
           }
           options.onData?.(n);
           writeSync(fd, buffer, 0, n, chunk.position);
+          options.onBytes?.(chunk.range, chunk.position, buffer.subarray(0, n));
           bytes += n;
           const finished = chunks.written(chunk, n);
           if (finished !== undefined) options.onRange?.(finished);

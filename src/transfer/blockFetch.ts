@@ -2,7 +2,7 @@ import { closeSync, fdatasync } from 'node:fs';
 import type { SFTPWrapper } from 'ssh2';
 import { BLOCK_SIZE, blockCount, blockRange, type BlockRange } from '../core/blocks.js';
 import { readRemoteFile, type ReadLoopOptions } from '../remote/readLoop.js';
-import { hashRange, hasher } from './blockHash.js';
+import { ArrivingBlocks, hashRange, hasher } from './blockHash.js';
 import { failedResult, readResult } from './fileOutcome.js';
 import { openPartial } from './partialFile.js';
 import type { BlockRecord, BlocksDone, BlockTask, FileResult } from './protocol.js';
@@ -36,12 +36,14 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pic
     for (const range of trustedBlocks(task)) reporter.done({ index: range.index, hash: hashOf(range) }, range.length);
     const missing = blocksToFetch(task, hashOf);
     const byIndex = new Map(missing.map((range) => [range.index, range]));
+    const arriving = new ArrivingBlocks(xx, missing);
     const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, {
       ranges: missing,
       ...reads,
+      onBytes: (index, position, bytes) => arriving.add(index, position, bytes),
       onRange: (index) => {
         const range = byIndex.get(index);
-        if (range) reporter.done({ index, hash: hashRange(xx, fd, range.start, range.length, scratch) }, range.length);
+        if (range) reporter.done({ index, hash: arriving.digest(index, range.length) ?? hashRange(xx, fd, range.start, range.length, scratch) }, range.length);
       },
     });
     await reporter.flush();
