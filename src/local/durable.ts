@@ -1,21 +1,19 @@
-import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { syncFilesystem } from './syncfs.js';
 
-const run = promisify(execFile);
 let syncfsWorks = true;
 
 /**
  * Makes many files durable at once. Durability costs per call, not per byte: 20,000 fdatasyncs
  * took 5.1 s on the project machine, one syncfs (`sync -f`) after the batch 0.1 s. Node has no
- * syncfs, so coreutils' `sync -f` runs it; where that fails, each file is fdatasync'd.
+ * syncfs (syncfs.ts runs it); where that fails, each file is fdatasync'd.
  */
 export async function makeDurable(files: readonly string[], onFilesystemOf: string): Promise<void> {
   if (files.length === 0) return;
   if (files.length > 1 && syncfsWorks) {
     try {
-      await run('sync', ['-f', onFilesystemOf]);
+      await syncFilesystem(onFilesystemOf);
       return;
     } catch {
       syncfsWorks = false;
@@ -52,7 +50,7 @@ export async function syncDirectories(dirs: Iterable<string>): Promise<void> {
   const unique = [...new Set(dirs)];
   if (unique.length > 1 && syncfsWorks) {
     try {
-      await run('sync', ['-f', unique[0] as string]);
+      await syncFilesystem(unique[0] as string);
       return;
     } catch {
       syncfsWorks = false;
