@@ -174,10 +174,13 @@ async function withinFreeSpace(ctx: PullContext, dir: string, fetches: readonly 
   const space = await statfs(ctx.destination.root).catch(() => undefined);
   if (!space) return [...fetches];
   const free = space.bavail * space.bsize;
-  return fetches.filter(({ path, entry }) => {
+  const heldFor = (path: string, size: number): number => {
     const partial = ctx.store.partialFor(path);
-    const held = partial && partial.size === entry.size ? partial.blocks.size * partial.blockSize : 0;
-    if (entry.size <= free + held) return true;
+    return partial && partial.size === size ? partial.blocks.size * partial.blockSize : 0;
+  };
+  return fetches.filter(({ path, entry }) => {
+    // The state file is asked only about a file that would not fit otherwise.
+    if (entry.size <= free || entry.size <= free + heldFor(path, entry.size)) return true;
     const message = `${formatBytes(entry.size)} cannot fit: ${formatBytes(free)} free on the destination`;
     ctx.tally.problem({ path, stage: 'plan', code: 'too-large', message }, dir);
     ctx.tally.bytesPlanned -= entry.size;
