@@ -44,8 +44,11 @@ export class StateStore {
   private readonly selectDir: Database.Statement<[string], ManifestRow>;
   private readonly upsert: Database.Statement;
   private readonly insertProblem: Database.Statement;
-  /** Asked for every file a run fetches: prepared once (preparing it per file cost 20,000 files ~0.15 s). */
-  private readonly selectPartial: Database.Statement<[string], PartialDbRow>;
+  /**
+   * Prepared once, on first use (preparing it per call cost 20,000 files ~0.15 s); not before, as
+   * a state file from before partials existed, opened read-only, has no such table.
+   */
+  #selectPartial: Database.Statement<[string], PartialDbRow> | undefined;
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -56,7 +59,6 @@ export class StateStore {
        ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime = excluded.mtime,
          mode = excluded.mode, link_target = excluded.link_target, run_id = excluded.run_id`,
     );
-    this.selectPartial = db.prepare('SELECT path, name, size, mtime, block_size FROM partials WHERE path = ?');
     this.insertProblem = db.prepare(
       'INSERT INTO problems (run_id, path, stage, code, message) VALUES (?, ?, ?, ?, ?)',
     );
@@ -117,7 +119,8 @@ export class StateStore {
 
   /** The partial file begun for `path`, with the blocks recorded done. */
   partialFor(path: string): PartialRecord | undefined {
-    const row = this.selectPartial.get(path);
+    this.#selectPartial ??= this.db.prepare('SELECT path, name, size, mtime, block_size FROM partials WHERE path = ?');
+    const row = this.#selectPartial.get(path);
     if (!row) return undefined;
     const blocks = this.db.prepare('SELECT idx, hash FROM blocks WHERE path = ?').all(path) as Array<{ idx: number; hash: string }>;
     return { path: row.path, name: row.name, size: row.size, mtime: row.mtime, blockSize: row.block_size, blocks: new Map(blocks.map((b) => [b.idx, b.hash])) };
