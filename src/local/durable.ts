@@ -4,6 +4,18 @@ import { syncFilesystem } from './syncfs.js';
 
 let syncfsWorks = true;
 
+/** Syncs the whole file system holding `path`; false where syncfs cannot (then never tried again). */
+async function syncedWhole(path: string): Promise<boolean> {
+  if (!syncfsWorks) return false;
+  try {
+    await syncFilesystem(path);
+    return true;
+  } catch {
+    syncfsWorks = false;
+    return false;
+  }
+}
+
 /**
  * Makes many files durable at once. Durability costs per call, not per byte: 20,000 fdatasyncs
  * took 5.1 s on the project machine, one syncfs (`sync -f`) after the batch 0.1 s. Node has no
@@ -11,14 +23,7 @@ let syncfsWorks = true;
  */
 export async function makeDurable(files: readonly string[], onFilesystemOf: string): Promise<void> {
   if (files.length === 0) return;
-  if (files.length > 1 && syncfsWorks) {
-    try {
-      await syncFilesystem(onFilesystemOf);
-      return;
-    } catch {
-      syncfsWorks = false;
-    }
-  }
+  if (files.length > 1 && (await syncedWhole(onFilesystemOf))) return;
   await Promise.all(files.map(fdatasyncFile));
 }
 
@@ -48,14 +53,7 @@ async function fdatasyncFile(path: string): Promise<void> {
  */
 export async function syncDirectories(dirs: Iterable<string>): Promise<void> {
   const unique = [...new Set(dirs)];
-  if (unique.length > 1 && syncfsWorks) {
-    try {
-      await syncFilesystem(unique[0] as string);
-      return;
-    } catch {
-      syncfsWorks = false;
-    }
-  }
+  if (unique.length > 1 && (await syncedWhole(unique[0] as string))) return;
   await Promise.all(
     unique.map(async (dir) => {
       const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);

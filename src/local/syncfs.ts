@@ -25,7 +25,7 @@ class SyncfsServer {
     this.#child.stdout.setEncoding('utf8');
     this.#child.stdout.on('data', (text: string) => this.#answer(text));
     this.#child.stderr.resume();
-    this.#idle();
+    this.#holdProcess(false);
   }
 
   /** Resolves once the file system holding `path` has been synced; rejects if it could not be. */
@@ -34,7 +34,7 @@ class SyncfsServer {
     if (path.includes('\n')) return Promise.reject(new Error('a path with a newline cannot be passed to the sync -f shell'));
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
-      this.#busy();
+      this.#holdProcess(true);
       this.#child.stdin.write(`${path}\n`);
     });
   }
@@ -47,7 +47,7 @@ class SyncfsServer {
       if (line === 'ok') waiter?.resolve();
       else waiter?.reject(new Error('sync -f failed'));
     }
-    if (this.#waiting.length === 0) this.#idle();
+    if (this.#waiting.length === 0) this.#holdProcess(false);
   }
 
   #fail(error: Error): void {
@@ -55,15 +55,15 @@ class SyncfsServer {
     for (const waiter of this.#waiting.splice(0)) waiter.reject(this.#broken);
   }
 
-  /** While nothing is asked, the shell must not keep gsync running. */
-  #idle(): void {
-    this.#child.unref();
-    for (const stream of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
-  }
-
-  #busy(): void {
-    this.#child.ref();
-    for (const stream of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (stream as unknown as { ref?: () => void }).ref?.();
+  /** Only while an answer is awaited does the shell keep gsync running. */
+  #holdProcess(hold: boolean): void {
+    if (hold) this.#child.ref();
+    else this.#child.unref();
+    for (const stream of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) {
+      const pipe = stream as unknown as { ref?: () => void; unref?: () => void };
+      if (hold) pipe.ref?.();
+      else pipe.unref?.();
+    }
   }
 }
 
