@@ -76,7 +76,6 @@ export interface PullRequest {
   readonly signal?: AbortSignal;
 }
 
-
 /** OpenSSH's sftp stops its own recursion at this depth; no real tree goes deeper. */
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_MAX_ENTRIES = 10_000_000;

@@ -122,13 +122,15 @@ export async function readRemoteFile(
     // right behind them, and the server answers a handle's requests in order, so it still sees
     // the file as it was after they were served, one round trip sooner. A READ issued later (a
     // short answer's remainder, or the rest of a longer file) needs a FSTAT of its own.
-    const early = chunks.count <= lanes.length && !options.throttle ? settled(fstat(sftp, handle)) : undefined;
+    const early = chunks.count <= lanes.length && !options.throttle ? fstat(sftp, handle) : undefined;
+    // Its failure is thrown where it is awaited, if it is; until then it must not count as unhandled.
+    early?.catch(() => undefined);
     const [grown] = await Promise.all([probe, ...lanes]);
     if (failed) {
       if ((failed.error as Error | undefined)?.message === OVERLONG_READ) return { status: 'broken', reason: 'a READ was answered with more bytes than asked' };
       throw failed.error;
     }
-    const after = early && chunks.issued === chunks.count ? await early.then(unwrap) : await fstat(sftp, handle);
+    const after = early && chunks.issued === chunks.count ? await early : await fstat(sftp, handle);
     const now = { size: after.size, mtime: after.mtime };
     if (changed) return { status: 'changed', bytes, reason: changed, now };
     if (grown > 0 && now.size <= expected.size) {
@@ -142,21 +144,6 @@ export async function readRemoteFile(
   } finally {
     void closeHandle(sftp, handle);
   }
-}
-
-type Settled<T> = { readonly value: T } | { readonly error: unknown };
-
-/** A request sent ahead, whose failure is only seen (and thrown) when its answer is used. */
-function settled<T>(promise: Promise<T>): Promise<Settled<T>> {
-  return promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-}
-
-function unwrap<T>(result: Settled<T>): T {
-  if ('error' in result) throw result.error;
-  return result.value;
 }
 
 interface Chunk {

@@ -43,7 +43,7 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pic
       onBytes: (index, position, bytes) => arriving.add(index, position, bytes),
       onRange: (index) => {
         const range = byIndex.get(index);
-        if (range) reporter.done({ index, hash: arriving.digest(index, range.length) ?? hashRange(xx, fd, range.start, range.length, scratch) }, range.length);
+        if (range) reporter.done({ index, hash: arriving.digest(index) ?? hashRange(xx, fd, range.start, range.length, scratch) }, range.length);
       },
     });
     await reporter.flush();

@@ -22,6 +22,11 @@ export function hashRange(xx: XXHashAPI, fd: number, start: number, length: numb
     state.update(scratch.subarray(0, n));
     offset += n;
   }
+  return hexOf(state);
+}
+
+/** A finished hash as 16 hex digits: how the state file records a block. */
+function hexOf(state: HashState): string {
   return state.digest().toString(16).padStart(16, '0');
 }
 
@@ -43,12 +48,12 @@ interface BlockInProgress {
  */
 export class ArrivingBlocks {
   readonly #xx: XXHashAPI;
-  readonly #starts: ReadonlyMap<number, number>;
+  readonly #ranges: ReadonlyMap<number, { readonly start: number; readonly length: number }>;
   readonly #blocks = new Map<number, BlockInProgress>();
 
-  constructor(xx: XXHashAPI, ranges: ReadonlyArray<{ readonly index: number; readonly start: number }>) {
+  constructor(xx: XXHashAPI, ranges: ReadonlyArray<{ readonly index: number; readonly start: number; readonly length: number }>) {
     this.#xx = xx;
-    this.#starts = new Map(ranges.map((r) => [r.index, r.start]));
+    this.#ranges = new Map(ranges.map((r) => [r.index, r]));
   }
 
   /** `bytes` (valid only during the call) were written at file offset `position`, in block `index`. */
@@ -68,21 +73,21 @@ export class ArrivingBlocks {
     }
   }
 
-  /** The block's hash once `length` bytes from its start went in; undefined if some never did (the caller reads it back). */
-  digest(index: number, length: number): string | undefined {
+  /** The block's hash once all its bytes went in; undefined if some never did (the caller reads it back). */
+  digest(index: number): string | undefined {
     const block = this.#blocks.get(index);
     this.#blocks.delete(index);
-    const start = this.#starts.get(index);
-    if (block === undefined || start === undefined || block.next !== start + length || block.early.size > 0) return undefined;
-    return block.state.digest().toString(16).padStart(16, '0');
+    const range = this.#ranges.get(index);
+    if (block === undefined || range === undefined || block.next !== range.start + range.length || block.early.size > 0) return undefined;
+    return hexOf(block.state);
   }
 
   #blockOf(index: number): BlockInProgress | undefined {
     const existing = this.#blocks.get(index);
     if (existing) return existing;
-    const start = this.#starts.get(index);
-    if (start === undefined) return undefined;
-    const block = { state: this.#xx.create64(), next: start, early: new Map<number, Buffer>() };
+    const range = this.#ranges.get(index);
+    if (range === undefined) return undefined;
+    const block = { state: this.#xx.create64(), next: range.start, early: new Map<number, Buffer>() };
     this.#blocks.set(index, block);
     return block;
   }
