@@ -181,7 +181,14 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const umask = process.umask();
   const tally = new Tally(sink);
   const localDirs = new LocalDirs(destination);
-  const committer = new Committer(destination, localDirs, (rows) => store.recordEntries(rows, runId));
+  const committer = new Committer(destination, localDirs, (rows) => {
+    try {
+      store.recordEntries(rows, runId);
+    } catch (error) {
+      // The state file can be what fills the disk first: say which file could not be written.
+      throw localIoError(error, `cannot record the files put in place in the state file ${stateFileOf(destination)}`);
+    }
+  });
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
   const retry = retryPolicyOf(request);
@@ -346,8 +353,12 @@ async function withSpaceNeeded(error: GsyncError, destination: Destination, tall
   });
 }
 
+function stateFileOf(destination: Destination): string {
+  return join(destination.stateDir, 'state.db');
+}
+
 function openState(destination: Destination): StateStore {
-  const file = join(destination.stateDir, 'state.db');
+  const file = stateFileOf(destination);
   try {
     return StateStore.open(file);
   } catch (error) {
