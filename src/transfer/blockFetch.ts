@@ -40,6 +40,11 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pic
     const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, {
       ranges: missing,
       ...reads,
+      // No READ while a whole group waits behind a slow sync: what a kill can lose stays bounded.
+      throttle: async (wanted) => {
+        if (await reporter.roomForMore()) reads.onData?.(0);
+        return reads.throttle ? reads.throttle(wanted) : wanted;
+      },
       onBytes: (index, position, bytes) => arriving.add(index, position, bytes),
       onRange: (index) => {
         const range = byIndex.get(index);
@@ -105,6 +110,19 @@ class GroupReporter {
     this.#bytes += bytes;
     if (this.#bytes >= GROUP_BYTES) void this.#sync();
     else this.#timer ??= setTimeout(() => void this.#sync(), GROUP_MS);
+  }
+
+  /**
+   * Waits while a sync is running and a whole group already waits behind it; true if it waited
+   * (waiting on our own disk is not the server stalling).
+   */
+  async roomForMore(): Promise<boolean> {
+    let waited = false;
+    while (this.#syncing && this.#bytes >= GROUP_BYTES && !this.#failure) {
+      waited = true;
+      await this.#syncing;
+    }
+    return waited;
   }
 
   /** Everything done so far, durable and reported; a failed sync (the disk) is thrown here. */
