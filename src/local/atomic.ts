@@ -1,5 +1,4 @@
 import { rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { parentOf } from '../core/names.js';
 import type { ManifestRow, Problem } from '../core/types.js';
 import { localIoError } from '../errors/classify.js';
@@ -96,16 +95,24 @@ export class Committer {
     if (batch.length === 0) return;
     try {
       await makeDurable(batch.map((p) => p.entry.partialPath), this.destination.partialDir);
-      const finalPaths = batch.map((item) => this.destination.pathOf(item.entry.row.path));
-      // Renames go by path: each parent must still be the directory the walk checked.
-      await this.localDirs.recheck(batch.map((item) => parentOf(item.entry.row.path)));
-      // Every entry of a batch has its own final path, so the renames are independent.
-      const problems = await Promise.all(batch.map((item, i) => this.place(item.entry, finalPaths[i] ?? '')));
-      const placed = batch.filter((item, i) => {
-        if (problems[i]) item.done(problems[i]);
-        return !problems[i];
-      });
-      await syncDirectories(placed.map((item) => dirname(this.destination.pathOf(item.entry.row.path))));
+      // Each parent must still be the directory the walk checked; the renames go through it.
+      const held = await this.localDirs.hold(batch.map((item) => parentOf(item.entry.row.path)));
+      let placed: Pending[];
+      try {
+        // Every entry of a batch has its own final path, so the renames are independent.
+        const problems = await Promise.all(batch.map((item) => this.place(item.entry, held.pathOf(item.entry.row.path))));
+        placed = batch.filter((item, i) => {
+          if (problems[i]) item.done(problems[i]);
+          return !problems[i];
+        });
+        await syncDirectories(
+          placed.map((item) => parentOf(item.entry.row.path)),
+          held,
+          this.destination.partialDir,
+        );
+      } finally {
+        await held.close();
+      }
       this.record(placed.map((p) => p.entry.row));
       for (const item of placed) item.done(undefined);
     } catch (error) {

@@ -36,7 +36,7 @@ async function filesIn(destination: Destination, deletion: PlannedDeletion): Pro
 }
 
 /**
- * Removes the entries, each only after its parent is checked to be the directory the walk
+ * Removes the entries through their parent held open, checked to be the directory the walk
  * verified (so nothing is removed through a symlink swapped in since). rm never follows a
  * symlink, at the top or below. A parent the remote made read-only is opened for the removal and
  * gets its mode and mtime back after.
@@ -50,17 +50,21 @@ export async function deleteEntries(destination: Destination, localDirs: LocalDi
     else byParent.set(parent, [deletion]);
   }
   for (const [parent, inside] of byParent) {
-    await localDirs.recheck([parent]);
-    const parentPath = destination.pathOf(parent);
-    const before = await lstat(parentPath);
-    const mode = before.mode & 0o7777;
-    const shut = (mode & 0o300) !== 0o300;
-    if (shut) await setDirAttrs(parentPath, mode | 0o700, Math.floor(before.mtimeMs / 1000));
+    const held = await localDirs.hold([parent]);
     try {
-      for (const deletion of inside) await rm(destination.pathOf(deletion.path), { recursive: true, force: true });
+      const parentPath = destination.pathOf(parent);
+      const before = await lstat(parentPath);
+      const mode = before.mode & 0o7777;
+      const shut = (mode & 0o300) !== 0o300;
+      if (shut) await setDirAttrs(parentPath, mode | 0o700, Math.floor(before.mtimeMs / 1000));
+      try {
+        for (const deletion of inside) await rm(held.pathOf(deletion.path), { recursive: true, force: true });
+      } finally {
+        // The directory's mtime was the remote's: a removal must not make it look changed.
+        await setDirAttrs(parentPath, mode, Math.floor(before.mtimeMs / 1000));
+      }
     } finally {
-      // The directory's mtime was the remote's: a removal must not make it look changed.
-      await setDirAttrs(parentPath, mode, Math.floor(before.mtimeMs / 1000));
+      await held.close();
     }
   }
 }

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { HeldDirs } from './localDirs.js';
 import { syncFilesystem } from './syncfs.js';
 
 let syncfsWorks = true;
@@ -47,21 +48,13 @@ async function fdatasyncFile(path: string): Promise<void> {
 }
 
 /**
- * Makes renames into these directories durable. Many directories: one syncfs, which commits the
- * file system's journal with every rename in it (a fsync per directory cost a 20,000-file pull,
- * 32 directories in flight, hundreds of journal commits a second). One: its own fsync.
+ * Makes renames into these held directories durable. Many directories: one syncfs of the file
+ * system the renames stayed on (the partials'), which commits its journal with every rename in it
+ * (a fsync per directory cost a 20,000-file pull, 32 directories in flight, hundreds of journal
+ * commits a second). One: its own fsync.
  */
-export async function syncDirectories(dirs: Iterable<string>): Promise<void> {
+export async function syncDirectories(dirs: Iterable<string>, held: HeldDirs, onFilesystemOf: string): Promise<void> {
   const unique = [...new Set(dirs)];
-  if (unique.length > 1 && (await syncedWhole(unique[0] as string))) return;
-  await Promise.all(
-    unique.map(async (dir) => {
-      const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }),
-  );
+  if (unique.length > 1 && (await syncedWhole(onFilesystemOf))) return;
+  await Promise.all(unique.map((dir) => held.sync(dir)));
 }
