@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, lstatSync, type Stats } from 'node:fs';
 import { chmod, lstat, open } from 'node:fs/promises';
 
 /**
@@ -10,7 +10,8 @@ import { chmod, lstat, open } from 'node:fs/promises';
 /** A finished directory's mode and mtime. */
 export async function setDirAttrs(path: string, mode: number, mtime: number): Promise<void> {
   // A re-run mostly finds a directory as it left it: one lstat instead of open, fchmod, futimes and close.
-  const now = await lstat(path).catch(() => undefined);
+  // Synchronously: microseconds from the dentry cache, where a promise costs ~20 µs of the thread.
+  const now = lstatOrNothing(path);
   if (now?.isDirectory() && (now.mode & 0o7777) === mode && now.mtimeMs === mtime * 1000) return;
   const dir = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
@@ -38,5 +39,13 @@ export async function setFileMode(path: string, mode: number): Promise<void> {
     await file.chmod(mode);
   } finally {
     await file.close();
+  }
+}
+
+function lstatOrNothing(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
   }
 }

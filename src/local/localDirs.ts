@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { constants, lstatSync, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open, stat } from 'node:fs/promises';
 import { GsyncError } from '../errors/GsyncError.js';
 import type { Destination } from './paths.js';
@@ -23,14 +23,16 @@ export class LocalDirs {
 
   constructor(private readonly destination: Destination) {}
 
-  /** Checks every component of `dir` (relative; '' is the root) from the root down, and remembers it. */
+  /**
+   * Checks every component of `dir` (relative; '' is the root) from the root down, and remembers
+   * it. Synchronously: a lstat from the dentry cache takes microseconds, its promise through
+   * libuv ~20 µs of this thread (a no-op walk of 200 directories checks ~900 components).
+   */
   async verify(dir: string): Promise<void> {
     const parts = dir === '' ? [] : dir.split('/');
     for (let depth = 0; depth <= parts.length; depth++) {
       const rel = parts.slice(0, depth).join('/');
-      const stats = await lstat(this.destination.pathOf(rel)).catch((error: NodeJS.ErrnoException) => {
-        throw replaced(this.destination.pathOf(rel), `it cannot be checked (${error.code ?? error.message})`);
-      });
+      const stats = lstatNow(this.destination.pathOf(rel));
       const known = this.#known.get(rel);
       this.#check(rel, stats, known);
       if (!known) this.#known.set(rel, { dev: stats.dev, ino: stats.ino });
@@ -97,6 +99,17 @@ export class LocalDirs {
     if (!stats.isDirectory()) throw replaced(path, 'it is not a directory');
     if (known && (known.dev !== stats.dev || known.ino !== stats.ino)) throw replaced(path, 'another directory stands there');
   }
+}
+
+function lstatNow(path: string): Stats {
+  let stats: Stats | undefined;
+  try {
+    stats = lstatSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    throw replaced(path, `it cannot be checked (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (!stats) throw replaced(path, 'it cannot be checked (ENOENT)');
+  return stats;
 }
 
 function replaced(path: string, why: string): GsyncError {
