@@ -1,4 +1,4 @@
-import { Command } from '@oclif/core';
+import { Command } from '@oclif/core/command';
 import { describeFailure } from './failure.js';
 
 /** Every gsync command ends the same way on failure: one line, a hint, the right exit code. */

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { readFile } from 'node:fs/promises';
 import { compileFilter, parseFilterFile, type FilterRule } from '../../core/filter.js';
 import { LINKS_MODES } from '../../core/links.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { GsyncCommand } from '../../baseCommand.js';
 
 export default class CronList extends GsyncCommand {

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { GsyncCommand } from '../../baseCommand.js';
 
 export default class CronRemove extends GsyncCommand {
