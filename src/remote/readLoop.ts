@@ -18,6 +18,8 @@ export type ReadOutcome =
 export interface ReadLoopOptions {
   /** READ requests kept in flight; default: as the OPEN's round trip calls for (readsInFlight). */
   readonly inFlight?: number;
+  /** At most this many bytes asked and not answered, whatever the round trip calls for. */
+  readonly maxBytesInFlight?: number;
   readonly chunkSize?: number;
   /** Only these byte ranges (blocks), each reported through `onRange` once all its bytes are written; default the whole file. */
   readonly ranges?: readonly ByteRange[];
@@ -78,7 +80,10 @@ export async function readRemoteFile(
   const opening = performance.now();
   const handle = await openRead(sftp, remotePath);
   // The OPEN is one round trip: how far ahead to ask, measured on this file's own link.
-  const inFlight = options.inFlight ?? readsInFlight(performance.now() - opening, chunkSize);
+  const inFlight = Math.min(
+    options.inFlight ?? readsInFlight(performance.now() - opening, chunkSize),
+    Math.max(1, Math.floor((options.maxBytesInFlight ?? Infinity) / chunkSize)),
+  );
   try {
     const chunks = new ChunkQueue(ranges, chunkSize);
     let bytes = 0;

@@ -8,12 +8,19 @@ import { openPartial } from './partialFile.js';
 import type { BlockRecord, BlocksDone, BlockTask, FileResult } from './protocol.js';
 
 /**
- * Blocks made durable are reported in groups: one fdatasync and one message per group. A kill
- * loses what is in flight plus one group at most, so a group is one block: well under the 16 MiB
- * a kill may cost, even with the socket buffers full; the timer bounds it on a slow link.
+ * Blocks made durable are reported in groups: one fdatasync and one message per group; the timer
+ * bounds a group's wait on a slow link.
  */
 const GROUP_BYTES = BLOCK_SIZE;
 const GROUP_MS = 100;
+/**
+ * What a kill may cost: bytes asked for or arrived and not yet recorded. A kill may re-send 16 MiB
+ * (issue 6); the rest is room for blocks partly arrived, SSH framing and the bytes that cross
+ * while the kill lands. The READs in flight follow the link (readsInFlight), and a loaded
+ * machine's slow first OPEN can make a LAN look long: they are capped by bytes too. 12 MiB per
+ * 100 ms round trip is still 120 MiB/s on one connection.
+ */
+const AT_RISK_BYTES = 12 * 1024 * 1024;
 const HASH_SLICE = 1024 * 1024;
 
 /**
@@ -37,18 +44,34 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pic
     const missing = blocksToFetch(task, hashOf);
     const byIndex = new Map(missing.map((range) => [range.index, range]));
     const arriving = new ArrivingBlocks(xx, missing);
+    // READs asked and not answered, and bytes of blocks not finished: with what waits for its
+    // sync, the bytes a kill would lose.
+    let asked = 0;
+    let arrived = 0;
     const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, {
       ranges: missing,
+      maxBytesInFlight: AT_RISK_BYTES,
       ...reads,
-      // No READ while a whole group waits behind a slow sync: what a kill can lose stays bounded.
       throttle: async (wanted) => {
-        if (await reporter.roomForMore()) reads.onData?.(0);
-        return reads.throttle ? reads.throttle(wanted) : wanted;
+        const atRisk = (): number => reporter.unrecorded + arrived + (asked + 1) * wanted;
+        if (await reporter.waitWhile(() => atRisk() > AT_RISK_BYTES)) reads.onData?.(0);
+        const length = reads.throttle ? await reads.throttle(wanted) : wanted;
+        asked++;
+        return length;
       },
-      onBytes: (index, position, bytes) => arriving.add(index, position, bytes),
+      onData: (bytes) => {
+        asked = Math.max(0, asked - 1);
+        reads.onData?.(bytes);
+      },
+      onBytes: (index, position, bytes) => {
+        arrived += bytes.length;
+        arriving.add(index, position, bytes);
+      },
       onRange: (index) => {
         const range = byIndex.get(index);
-        if (range) reporter.done({ index, hash: arriving.digest(index) ?? hashRange(xx, fd, range.start, range.length, scratch) }, range.length);
+        if (!range) return;
+        arrived -= range.length;
+        reporter.done({ index, hash: arriving.digest(index) ?? hashRange(xx, fd, range.start, range.length, scratch) }, range.length);
       },
     });
     await reporter.flush();
@@ -98,6 +121,7 @@ class GroupReporter {
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
   #syncing: Promise<void> | undefined;
+  #syncingBytes = 0;
   #failure: Error | undefined;
 
   constructor(fd: number, task: BlockTask) {
@@ -112,15 +136,21 @@ class GroupReporter {
     else this.#timer ??= setTimeout(() => void this.#sync(), GROUP_MS);
   }
 
+  /** Bytes of blocks done and not reported yet: waiting for their group, or in its sync. */
+  get unrecorded(): number {
+    return this.#bytes + this.#syncingBytes;
+  }
+
   /**
-   * Waits while a sync is running and a whole group already waits behind it; true if it waited
-   * (waiting on our own disk is not the server stalling).
+   * Waits while `tooMuch` holds and a sync is running or blocks wait for one (started now, not on
+   * the timer): only what a sync reports can make room, and with nothing to sync there is nothing
+   * to wait for. True if it waited (waiting on our own disk is not the server stalling).
    */
-  async roomForMore(): Promise<boolean> {
+  async waitWhile(tooMuch: () => boolean): Promise<boolean> {
     let waited = false;
-    while (this.#syncing && this.#bytes >= GROUP_BYTES && !this.#failure) {
+    while (tooMuch() && (this.#syncing || this.#pending.length > 0) && !this.#failure) {
       waited = true;
-      await this.#syncing;
+      await (this.#syncing ?? this.#sync());
     }
     return waited;
   }
@@ -142,10 +172,12 @@ class GroupReporter {
     if (this.#syncing || this.#pending.length === 0) return this.#syncing ?? Promise.resolve();
     const blocks = this.#pending;
     this.#pending = [];
+    this.#syncingBytes = this.#bytes;
     this.#bytes = 0;
     this.#syncing = new Promise<void>((resolve) => {
       fdatasync(this.#fd, (error) => {
         this.#syncing = undefined;
+        this.#syncingBytes = 0;
         // Not synced means not recorded: those blocks are simply fetched again next time.
         if (error) this.#failure ??= error;
         else this.#task.progress.postMessage({ blocks } satisfies BlocksDone);
