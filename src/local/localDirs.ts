@@ -1,5 +1,7 @@
 import { constants, lstatSync, type Stats } from 'node:fs';
 import { type FileHandle, lstat, open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parentOf } from '../core/names.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import type { Destination } from './paths.js';
 
@@ -82,7 +84,7 @@ export class LocalDirs {
       // O_NOFOLLOW with O_DIRECTORY fails ENOTDIR on a symlink: say which it is.
       const stats = await lstat(path).catch(() => undefined);
       if (stats) this.#check(dir, stats, known);
-      throw replaced(path, `it is gone (${error.code ?? error.message})`);
+      throw replaced(path, `it cannot be opened (${error.code ?? error.message})`);
     });
     try {
       this.#check(dir, await handle.stat(), known);
@@ -127,9 +129,10 @@ export class HeldDirs {
 
   /** The path of `rel` (relative to the destination), through its held parent. */
   pathOf(rel: string): string {
-    const slash = rel.lastIndexOf('/');
-    const handle = this.handles.get(slash < 0 ? '' : rel.slice(0, slash));
-    return handle ? `/proc/self/fd/${handle.fd}/${rel.slice(slash + 1)}` : this.destination.pathOf(rel);
+    // Built by Destination first: it refuses any name that could leave the destination.
+    const path = this.destination.pathOf(rel);
+    const handle = this.handles.get(parentOf(rel));
+    return handle ? `/proc/self/fd/${handle.fd}/${basename(path)}` : path;
   }
 
   /** Fsyncs the held directory `dir` (made durable: the renames into it). */

@@ -61,12 +61,14 @@ describe('renames go through the directory the walk checked, never through a pat
     expect(readdirSync('/proc/self/fd').length).toBe(openBefore);
   });
 
-  it('a path in the root goes through the held root', async () => {
+  it('a path in the root goes through the held root, and an unsafe name is refused', async () => {
     const dirs = new LocalDirs(new Destination(root));
     await dirs.verify('');
     const held = await dirs.hold(['']);
     try {
       expect(held.pathOf('top.txt')).toMatch(/^\/proc\/self\/fd\/\d+\/top\.txt$/);
+      // The held path is no way around the destination's name checks.
+      for (const unsafe of ['..', '.', '.gsync', 'a\0b']) expect(() => held.pathOf(unsafe), unsafe).toThrow(/path/);
     } finally {
       await held.close();
     }
