@@ -1,5 +1,6 @@
-import { constants, lstatSync, type Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import { chmod, lstat, open } from 'node:fs/promises';
+import { lstatOrNothing } from './scan.js';
 
 /**
  * Attributes are set through a descriptor opened with O_NOFOLLOW, never by path: a symlink
@@ -39,13 +40,5 @@ export async function setFileMode(path: string, mode: number): Promise<void> {
     await file.chmod(mode);
   } finally {
     await file.close();
-  }
-}
-
-function lstatOrNothing(path: string): Stats | undefined {
-  try {
-    return lstatSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
   }
 }

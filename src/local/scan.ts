@@ -43,7 +43,8 @@ export async function listLocalDir(path: string, skip?: string): Promise<LocalEn
   return entries;
 }
 
-function lstatOrNothing(path: string): Stats | undefined {
+/** A path's lstat, or nothing if it cannot be had (gone, or a component no longer a directory). */
+export function lstatOrNothing(path: string): Stats | undefined {
   try {
     return lstatSync(path, { throwIfNoEntry: false });
   } catch {

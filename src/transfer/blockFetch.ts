@@ -59,8 +59,9 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pic
         asked++;
         return length;
       },
+      // Called once for each READ answered, each asked through throttle above.
       onData: (bytes) => {
-        asked = Math.max(0, asked - 1);
+        asked--;
         reads.onData?.(bytes);
       },
       onBytes: (index, position, bytes) => {
