@@ -151,6 +151,8 @@ export function isDiskFull(errno: string | undefined): boolean {
 
 /** A failed local file operation, as the user sees it: what went wrong, what was being done, the errno, the path. */
 export function localIoError(error: unknown, doing: string): GsyncError {
+  // Already said where (the state file names itself): kept, not wrapped in a vaguer context.
+  if (error instanceof GsyncError) return error;
   const errno = error as NodeJS.ErrnoException | null | undefined;
   const code = typeof errno?.code === 'string' ? errno.code : undefined;
   const detail = code ?? (error instanceof Error ? error.message : String(error));

@@ -181,14 +181,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const umask = process.umask();
   const tally = new Tally(sink);
   const localDirs = new LocalDirs(destination);
-  const committer = new Committer(destination, localDirs, (rows) => {
-    try {
-      store.recordEntries(rows, runId);
-    } catch (error) {
-      // The state file can be what fills the disk first: say which file could not be written.
-      throw localIoError(error, `cannot record the files put in place in the state file ${stateFileOf(destination)}`);
-    }
-  });
+  const committer = new Committer(destination, localDirs, (rows) => store.recordEntries(rows, runId));
   let pool: TransferPool | undefined;
   const connections = request.connections ?? defaultConnections();
   const retry = retryPolicyOf(request);

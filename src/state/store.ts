@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { PartialRecord } from '../core/blocks.js';
 import type { DirOutcome, EntryKind, ManifestRow, Problem, RunSummary } from '../core/types.js';
 import { parentOf } from '../core/names.js';
+import { localIoError } from '../errors/classify.js';
 import { migrations } from './schema.js';
 
 /** One past run, as `gsync status` shows it. */
@@ -49,9 +50,11 @@ export class StateStore {
    * a state file from before partials existed, opened read-only, has no such table.
    */
   #selectPartial: Database.Statement<[string], PartialDbRow> | undefined;
+  readonly #file: string;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, file: string) {
     this.db = db;
+    this.#file = file;
     this.selectDir = db.prepare('SELECT path, kind, size, mtime, mode, link_target AS linkTarget FROM manifest WHERE dir = ?');
     this.upsert = db.prepare(
       `INSERT INTO manifest (path, dir, kind, size, mtime, mode, link_target, run_id)
@@ -72,11 +75,11 @@ export class StateStore {
       migrate(db);
     }
     db.pragma('busy_timeout = 2000');
-    return new StateStore(db);
+    return new StateStore(db, file);
   }
 
   startRun(source: string, startedAt: number): number {
-    const result = this.db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)').run(source, startedAt);
+    const result = this.#write(() => this.db.prepare('INSERT INTO runs (source, started_at) VALUES (?, ?)').run(source, startedAt));
     return Number(result.lastInsertRowid);
   }
 
@@ -85,7 +88,7 @@ export class StateStore {
       `UPDATE runs SET finished_at = ?, exit_code = ?, files_transferred = ?, bytes_transferred = ?,
          files_skipped = ?, bytes_skipped = ?, message = ? WHERE id = ?`,
     );
-    this.db.transaction(() => {
+    this.#write(() => {
       finish.run(
         finishedAt,
         summary.exitCode,
@@ -97,7 +100,7 @@ export class StateStore {
         summary.runId,
       );
       for (const p of summary.problems) this.insertProblem.run(summary.runId, p.path, p.stage, p.code, p.message);
-    })();
+    });
   }
 
   /** What the state file knows of the entries directly inside `dir`. */
@@ -110,11 +113,11 @@ export class StateStore {
   /** Records entries now in place, in one transaction. */
   recordEntries(rows: readonly ManifestRow[], runId: number): void {
     if (rows.length === 0) return;
-    this.db.transaction(() => {
+    this.#write(() => {
       for (const row of rows) {
         this.upsert.run({ ...row, dir: parentOf(row.path), runId });
       }
-    })();
+    });
   }
 
   /** The partial file begun for `path`, with the blocks recorded done. */
@@ -128,29 +131,29 @@ export class StateStore {
 
   /** Starts a partial from scratch (any earlier one for the path and its blocks are forgotten). */
   beginPartial(partial: Omit<PartialRecord, 'blocks'>, runId: number): void {
-    this.db.transaction(() => {
+    this.#write(() => {
       this.dropPartialRows(partial.path);
       this.db
         .prepare('INSERT INTO partials (path, name, size, mtime, block_size, run_id) VALUES (?, ?, ?, ?, ?, ?)')
         .run(partial.path, partial.name, partial.size, partial.mtime, partial.blockSize, runId);
-    })();
+    });
   }
 
   /** Marks a partial as used by this run, so the end-of-run sweep keeps it. */
   touchPartial(path: string, runId: number): void {
-    this.db.prepare('UPDATE partials SET run_id = ? WHERE path = ?').run(runId, path);
+    this.#write(() => this.db.prepare('UPDATE partials SET run_id = ? WHERE path = ?').run(runId, path));
   }
 
   /** Records blocks whose bytes are durable in the partial file, in one transaction. */
   recordBlocks(path: string, blocks: ReadonlyArray<{ readonly index: number; readonly hash: string }>): void {
     const insert = this.db.prepare('INSERT OR REPLACE INTO blocks (path, idx, hash) VALUES (?, ?, ?)');
-    this.db.transaction(() => {
+    this.#write(() => {
       for (const block of blocks) insert.run(path, block.index, block.hash);
-    })();
+    });
   }
 
   dropPartial(path: string): void {
-    this.db.transaction(() => this.dropPartialRows(path))();
+    this.#write(() => this.dropPartialRows(path));
   }
 
   /** Every partial with how many blocks are done, for `gsync status` and the sweeps. */
@@ -171,9 +174,9 @@ export class StateStore {
     const upsert = this.db.prepare(
       'INSERT INTO dirs (path, outcome, run_id) VALUES (?, ?, ?) ON CONFLICT (path) DO UPDATE SET outcome = excluded.outcome, run_id = excluded.run_id',
     );
-    this.db.transaction(() => {
+    this.#write(() => {
       for (const { path, outcome } of outcomes) upsert.run(path, outcome, runId);
-    })();
+    });
   }
 
   /** Whether the state file records any file or symlink: not, on a first pull. One row read, however large the mirror. */
@@ -193,19 +196,19 @@ export class StateStore {
     // Everything under `path`: names from path + '/' up to path + '0' ('0' sorts right after '/').
     const forgetEntries = this.db.prepare("DELETE FROM manifest WHERE path = ? OR (path >= ? || '/' AND path < ? || '0')");
     const forgetDirs = this.db.prepare("DELETE FROM dirs WHERE path = ? OR (path >= ? || '/' AND path < ? || '0')");
-    this.db.transaction(() => {
+    this.#write(() => {
       for (const { path, kind } of deleted) {
         insert.run(runId, path, kind);
         forgetEntries.run(path, path, path);
         forgetDirs.run(path, path, path);
       }
       this.db.prepare('UPDATE runs SET files_deleted = ? WHERE id = ?').run(files, runId);
-    })();
+    });
   }
 
   /** Forgets directories a run that walked the whole tree did not see: they are gone, or under one it could not list. */
   forgetDirsNotSeenBy(runId: number): void {
-    this.db.prepare('DELETE FROM dirs WHERE run_id < ?').run(runId);
+    this.#write(() => this.db.prepare('DELETE FROM dirs WHERE run_id < ?').run(runId));
   }
 
   /** Directories whose last walk was not complete, for `gsync status`. */
@@ -251,6 +254,18 @@ export class StateStore {
    * be opened at all where its -shm cannot be created (a destination mounted read-only later, a
    * backup). A reader that still has it open keeps it in WAL; the next close tries again.
    */
+  /**
+   * Every write, in one transaction. A failure names the state file: on a full disk it can be
+   * what fills up first, before any file being pulled.
+   */
+  #write<T>(change: () => T): T {
+    try {
+      return this.db.transaction(change)();
+    } catch (error) {
+      throw localIoError(error, `cannot write the state file ${this.#file}`);
+    }
+  }
+
   close(): void {
     if (!this.db.readonly) {
       try {
