@@ -2,7 +2,8 @@ import type { DirOutcome, Problem, RunSummary } from '../core/types.js';
 import type { RetryInfo } from './retrying.js';
 
 /** How a file's bytes came: fetched from the start, a partial of an earlier run continued, or a grown file extended (--append). */
-export type FileTransfer = 'whole' | 'resumed' | 'appended';
+/** How a file came: 'tar' is whole too, in one stream with others from the server's tar. */
+export type FileTransfer = 'whole' | 'tar' | 'resumed' | 'appended';
 
 /**
  * Where the run stands, sent about every 100 ms while directories are walked. Totals grow as

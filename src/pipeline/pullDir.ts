@@ -25,6 +25,7 @@ import type { DirCompletion } from './dirCompletion.js';
 import type { Lister } from './lister.js';
 import type { FileTransfer } from './events.js';
 import { retrying, taskFailure, type RetryInfo } from './retrying.js';
+import type { TarLane } from './tarLane.js';
 import type { Tally } from './tally.js';
 
 /** Everything one directory's pull needs; shared by all directories of a run. */
@@ -41,6 +42,8 @@ export interface PullContext {
   readonly committer: Committer;
   readonly localDirs: LocalDirs;
   readonly transfers: () => TransferPool;
+  /** Small files through the server's tar, when it has one (absent with --no-tar or --bwlimit). */
+  readonly tarLane: TarLane | undefined;
   readonly completion: DirCompletion;
   readonly tally: Tally;
   /** With `retry`, the message says a transient failure is being tried again. */
@@ -230,7 +233,11 @@ function remotePathIn(ctx: PullContext, path: string, entry: RemoteEntry): strin
   return remotePathOf(ctx.remoteRoot, ctx.only ? entry.name : path);
 }
 
-/** Small files travel whole, many to a task, each into a partial of its own that a kill simply loses. */
+/**
+ * Small files travel whole, many to a task, each into a partial of its own that a kill simply
+ * loses: first through the server's tar (many directories to a task), then what tar did not
+ * bring by SFTP.
+ */
 function fetchSmall(ctx: PullContext, fetches: readonly Fetch[], attempt: number): Array<Promise<void>> {
   if (fetches.length === 0) return [];
   const pending = new Map<string, { task: FileTask; entry: RemoteEntry }>();
@@ -245,10 +252,27 @@ function fetchSmall(ctx: PullContext, fetches: readonly Fetch[], attempt: number
     };
     pending.set(path, { task, entry });
   }
-  return batchFiles([...pending.values()].map((p) => p.task)).map(async (batch) => {
+  return [fetchPending(ctx, pending, attempt)];
+}
+
+async function fetchPending(ctx: PullContext, pending: ReadonlyMap<string, { task: FileTask; entry: RemoteEntry }>, attempt: number): Promise<void> {
+  const tasks = [...pending.values()].map((p) => p.task);
+  const { fetched: viaTar, failure: tarFailure } = ctx.tarLane ? await ctx.tarLane.fetch(tasks) : { fetched: new Set<string>(), failure: undefined };
+  const placed = [...viaTar].map((path) => {
+    const sent = pending.get(path) as { task: FileTask; entry: RemoteEntry };
+    return placeFetched(ctx, sent.task.partialPath, rowOf(path, sent.entry), sent.entry.size, 'tar');
+  });
+  const bySftp = batchFiles(tasks.filter((task) => !viaTar.has(task.path))).map(async (batch) => {
     let left = batch;
     const failed: Array<{ file: Extract<FileResult, { kind: 'failed' }>; entry: RemoteEntry }> = [];
+    // The link failed under tar: that was these files' first attempt, and --retries counts it.
+    let failedFirst = tarFailure;
     await retrying(ctx, 'trying again', (message, retry) => ctx.notice(left[0]?.path ?? '', message, retry), async () => {
+      if (failedFirst) {
+        const failure = failedFirst;
+        failedFirst = undefined;
+        return { failure, progressed: false };
+      }
       const result = await ctx.transfers().run({ kind: 'fetch', files: left });
       await Promise.all(
         result.files.map(async (file) => {
@@ -274,6 +298,7 @@ function fetchSmall(ctx: PullContext, fetches: readonly Fetch[], attempt: number
       ),
     );
   });
+  await Promise.all([...placed, ...bySftp]);
 }
 
 /** A complete partial: renamed into place in the next commit group, and counted, or its problem reported. */

@@ -37,6 +37,7 @@ import { ProgressTicker } from './progress.js';
 import { applyDirAttrs, pullDir, type PullContext } from './pullDir.js';
 import { resolveRemoteRoot, type RemoteRoot } from './remoteRoot.js';
 import { Tally } from './tally.js';
+import { TarLane } from './tarLane.js';
 
 /** What `gsync pull` was asked to do. */
 export interface PullRequest {
@@ -48,6 +49,8 @@ export interface PullRequest {
   readonly connections?: number;
   /** --bwlimit, in bytes per second: one budget for all the transfer connections together. */
   readonly bytesPerSecond?: number;
+  /** --no-tar: small files by SFTP only, never through the server's tar. */
+  readonly noTar?: boolean;
   /** --timeout: seconds without data before a connection counts as stalled (default 60). */
   readonly timeoutSeconds?: number;
   /** --retries: attempts in a row without progress before a dropped or stalled link ends the run (default 5). */
@@ -191,6 +194,13 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     await applyDirAttrs(destination.pathOf(dir), attrs, umask);
     if (dir !== '') store.recordEntries([{ path: dir, kind: 'dir', size: 0, mtime: attrs.mtime, mode: attrs.mode, linkTarget: null }], runId);
   });
+  const transfers = (): TransferPool =>
+    (pool ??= new TransferPool(
+      { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, ...(request.bytesPerSecond ? { bandwidth: shareBandwidth(request.bytesPerSecond) } : {}) },
+      connections,
+      // Nothing more is coming soon: what waits to be committed goes now, not after the group gap.
+      () => void committer.flush(),
+    ));
   const ctx: PullContext = {
     lister,
     remoteRoot: root.kind === 'dir' ? root.path : root.dir,
@@ -201,13 +211,9 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     runId,
     committer,
     localDirs,
-    transfers: () =>
-      (pool ??= new TransferPool(
-        { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, ...(request.bytesPerSecond ? { bandwidth: shareBandwidth(request.bytesPerSecond) } : {}) },
-        connections,
-        // Nothing more is coming soon: what waits to be committed goes now, not after the group gap.
-        () => void committer.flush(),
-      )),
+    transfers,
+    // --bwlimit paces SFTP READs; a tar stream has no such pacing, so a capped run does without it.
+    tarLane: request.noTar || request.bytesPerSecond ? undefined : new TarLane(transfers),
     retry,
     signal: stop.signal,
     plan: planOptionsOf(request, umask),

@@ -25,6 +25,8 @@ export interface Trust {
 export interface Session {
   readonly sftp: SFTPWrapper;
   readonly trust: Trust;
+  /** Runs a command on the server (a constant string: never built from remote names) on a channel of its own. */
+  exec(command: string): Promise<ClientChannel>;
   close(): void;
   /** Once the connection died (not closed by us): why. Undefined while it is up. */
   closeReason(): Promise<GsyncError> | undefined;
@@ -259,6 +261,10 @@ function sessionOf(link: Link, sftp: SFTPWrapper, spec: ConnectSpec, trust: Trus
   return {
     sftp,
     trust,
+    exec: (command) =>
+      new Promise((resolve, reject) => {
+        link.client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+      }),
     close: () => {
       closedByUs = true;
       link.close();

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import { GsyncError } from '../errors/GsyncError.js';
-import { isTaskResult, type BlockTask, type FetchTask, type HangUpMessage, type TaskResult, type WorkerInit } from './protocol.js';
+import { isTaskResult, type BlockTask, type FetchTask, type HangUpMessage, type TarTask, type TaskResult, type WorkerInit } from './protocol.js';
 
 /** How long closing waits for workers to hang up their connections. */
 const HANG_UP_WAIT_MS = 1000;
@@ -41,7 +41,7 @@ export class TransferPool {
     );
   }
 
-  async run(task: FetchTask | BlockTask): Promise<TaskResult> {
+  async run(task: FetchTask | BlockTask | TarTask): Promise<TaskResult> {
     const running = { path: task.kind === 'blocks' ? task.file.path : (task.files[0]?.path ?? '') };
     this.running.add(running);
     try {

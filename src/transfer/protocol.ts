@@ -70,6 +70,15 @@ export interface FetchTask {
   readonly files: readonly FileTask[];
 }
 
+/**
+ * Small files, possibly from many directories, for the server's `tar` to send as one stream
+ * (tarFetch.ts). The result lists only the files fetched; the rest go by SFTP.
+ */
+export interface TarTask {
+  readonly kind: 'tar';
+  readonly files: readonly FileTask[];
+}
+
 /** A remote file's version, as far as SFTP v3 can tell one from another. */
 export interface FileVersion {
   readonly size: number;
@@ -83,7 +92,8 @@ export type FileResult =
 
 /** The worker's answer. `fatal` means its connection or the local disk failed: the run must stop. */
 export type TaskResult =
-  | { readonly kind: 'done'; readonly files: readonly FileResult[] }
+  /** `tarUsable`, for a tar task: whether the server's tar answered with a well-formed archive. */
+  | { readonly kind: 'done'; readonly files: readonly FileResult[]; readonly tarUsable?: boolean }
   | {
       readonly kind: 'fatal';
       readonly files: readonly FileResult[];

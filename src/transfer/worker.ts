@@ -10,7 +10,8 @@ import { failedResult, readResult } from './fileOutcome.js';
 import { ByteMeter } from './meter.js';
 import { openPartial } from './partialFile.js';
 import { StallWatch } from './stallWatch.js';
-import type { BlockTask, FetchTask, FileResult, FileTask, HangUpMessage, TaskResult, WorkerInit } from './protocol.js';
+import type { BlockTask, FetchTask, FileResult, FileTask, HangUpMessage, TarTask, TaskResult, WorkerInit } from './protocol.js';
+import { fetchByTar } from './tarFetch.js';
 
 /**
  * Files of one task copied at once: a small file costs 2 round trips (OPEN, then its READs and
@@ -59,8 +60,9 @@ void connection().catch(() => undefined);
  * Copies each file of the task into its partial path (or the missing blocks of one big file);
  * per-file refusals are results, a broken link ends the task.
  */
-export default async function runTask(task: FetchTask | BlockTask): Promise<TaskResult> {
+export default async function runTask(task: FetchTask | BlockTask | TarTask): Promise<TaskResult> {
   const files: FileResult[] = [];
+  let tarUsable: boolean | undefined;
   let current: Session | undefined;
   try {
     current = await connection();
@@ -70,6 +72,15 @@ export default async function runTask(task: FetchTask | BlockTask): Promise<Task
       async () => {
         if (task.kind === 'blocks') {
           files.push(await fetchBlocks(sftp, task, reads));
+          return;
+        }
+        if (task.kind === 'tar') {
+          const fetched = await fetchByTar(open, task.files, reads.onData);
+          files.push(...fetched.files);
+          tarUsable = fetched.usable;
+          // Files tar did not bring because the link died or stalled are not tar's fault: the task failed.
+          const lost = open.closeReason();
+          if (watch.stalled || lost) throw (await lost) ?? new Error('the link stalled');
           return;
         }
         let queue = 0;
@@ -87,7 +98,7 @@ export default async function runTask(task: FetchTask | BlockTask): Promise<Task
         open.close();
       },
     );
-    return { kind: 'done', files };
+    return { kind: 'done', files, ...(tarUsable === undefined ? {} : { tarUsable }) };
   } catch (error) {
     return { kind: 'fatal', files, error: describe(await whyFailed(current, error)) };
   }
@@ -116,7 +127,7 @@ async function fetchOne(sftp: Session['sftp'], file: FileTask): Promise<FileResu
   }
 }
 
-function readOptions({ bandwidth }: WorkerInit): Pick<ReadLoopOptions, 'onData' | 'throttle'> {
+function readOptions({ bandwidth }: WorkerInit): Pick<ReadLoopOptions, 'throttle'> & { onData: (bytes: number) => void } {
   // Bytes of a file arrived: the link is alive, and the run's progress moves.
   const onData = (bytes: number): void => {
     watch.fed();

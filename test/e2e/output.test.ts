@@ -85,7 +85,7 @@ describe('gsync pull --json', () => {
     for (const e of files) expect(e.size, String(e.path)).toBe(want.get(e.path as string)?.size);
     expect(summary.bytesTransferred).toBe(sum(files, 'bytes'));
     expect(summary.totalSize).toBe(sum(files, 'size') + (summary.bytesSkipped as number));
-    expect(files.every((e) => e.transfer === 'whole')).toBe(true);
+    expect(files.every((e) => e.transfer === 'whole' || e.transfer === 'tar')).toBe(true);
 
     const problems = ofType(events, 'problem');
     expect(problems).toStrictEqual([expect.objectContaining({ path: 'secret.bin', code: 'permission-denied', stage: 'transfer' })]);

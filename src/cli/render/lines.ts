@@ -29,7 +29,7 @@ export function eventLines(event: RunEvent, level: Level): Line[] {
     case 'dir-done':
       return level === 'verbose' ? [out(`${printable(event.path || '.')}/: ${outcomeText(event.outcome, event.problems)}`)] : [];
     case 'file':
-      return normal ? [out(`${printable(event.path)}${event.transfer === 'whole' ? '' : ` (${event.transfer})`}`)] : [];
+      return normal ? [out(`${printable(event.path)}${event.transfer === 'whole' || event.transfer === 'tar' ? '' : ` (${event.transfer})`}`)] : [];
     case 'notice':
     case 'retry':
       return normal ? [err(`gsync: ${printable(event.path || '.')}: ${printable(event.message, 1000)}`)] : [];

@@ -34,6 +34,12 @@ export interface ServerBehaviour {
   readonly stallSftp?: 'every' | 'after-first';
   /** Offers limits@openssh.com with this max-read-length. */
   readonly readLimit?: number;
+  /**
+   * Answers exec requests (gsync's `tar -c ... -T -`) with this stream and exit status, given the
+   * NUL-separated names the client sent on stdin. Without it, exec is refused, as a server
+   * without a shell refuses it.
+   */
+  readonly tar?: (names: readonly string[]) => { readonly stdout: Buffer; readonly exit: number };
 }
 
 export interface LoggedRequest {
@@ -80,6 +86,22 @@ export async function startHostileServer(options: HostileServerOptions): Promise
     client.on('ready', () => {
       client.on('session', (acceptSession) => {
         const session = acceptSession();
+        session.on('exec', (acceptExec, rejectExec, info) => {
+          requests.push({ type: 'exec', path: info.command });
+          const tar = options.behaviour?.tar;
+          if (!tar) return void rejectExec();
+          const channel = acceptExec();
+          const input: Buffer[] = [];
+          channel.on('data', (chunk: Buffer) => input.push(chunk));
+          channel.on('error', () => undefined);
+          channel.once('end', () => {
+            const names = Buffer.concat(input).toString('utf8').split('\0').filter((name) => name !== '');
+            const { stdout, exit } = tar(names);
+            channel.write(stdout);
+            channel.exit(exit);
+            channel.end();
+          });
+        });
         session.on('sftp', (acceptSftp) => {
           sftpSessions++;
           const stall = options.behaviour?.stallSftp;

@@ -1,0 +1,117 @@
+import type { GsyncError } from '../errors/GsyncError.js';
+import type { TransferPool } from '../transfer/pool.js';
+import type { FileResult, FileTask } from '../transfer/protocol.js';
+import { taskFailure } from './retrying.js';
+
+export interface TarLaneLimits {
+  /** Files in one tar task: many, since each channel of it costs a process start on the server. */
+  readonly maxFiles: number;
+  /** Bytes in one tar task, by the listing: what a kill in the middle of one can cost. */
+  readonly maxBytes: number;
+  /** Tasks handed to the pool and not finished: one at work, one waiting, so no worker idles between them. */
+  readonly inFlight: number;
+}
+
+/** 20,000 files of 1–16 KiB, loopback sshd to a journaled ext4: 64 a task 4.7 s, 256 2.4 s, 1,024 1.4 s. */
+export const defaultTarLaneLimits: TarLaneLimits = { maxFiles: 1024, maxBytes: 8 * 1024 * 1024, inFlight: 2 };
+
+/** What tar did for some files: those it fetched, and the link's failure if the link failed under it. */
+export interface TarOutcome {
+  readonly fetched: ReadonlySet<string>;
+  /** The first attempt's failure, for the files' retries to count: the link, not tar. */
+  readonly failure: GsyncError | undefined;
+}
+
+interface Waiting {
+  readonly task: FileTask;
+  readonly settle: (fetched: boolean, failure?: GsyncError) => void;
+}
+
+/**
+ * The small files of every directory being pulled, gathered into tar tasks (tarFetch.ts): a
+ * directory of 100 files alone would pay a server process start per 100 files. A full task goes
+ * at once; a short one goes as soon as fewer than `inFlight` are out, so the first files never
+ * wait for company. An answer that is no well-formed archive means the server has no tar that
+ * answers as expected (no exec, no GNU tar, a restricted shell, a hostile stream): the lane
+ * closes for the run, and everything goes by SFTP as before.
+ */
+export class TarLane {
+  readonly #pool: () => TransferPool;
+  readonly #limits: TarLaneLimits;
+  #waiting: Waiting[] = [];
+  #waitingBytes = 0;
+  #out = 0;
+  #open = true;
+  #sendSoon = false;
+
+  constructor(pool: () => TransferPool, limits: TarLaneLimits = defaultTarLaneLimits) {
+    this.#pool = pool;
+    this.#limits = limits;
+  }
+
+  /** Fetches what it can into the files' partials; the rest are SFTP's to copy. */
+  async fetch(tasks: readonly FileTask[]): Promise<TarOutcome> {
+    if (!this.#open || tasks.length === 0) return { fetched: new Set(), failure: undefined };
+    const settled = tasks.map(
+      (task) => new Promise<{ fetched: boolean; failure?: GsyncError }>((resolve) => this.#waiting.push({ task, settle: (fetched, failure) => resolve({ fetched, ...(failure ? { failure } : {}) }) })),
+    );
+    for (const task of tasks) this.#waitingBytes += task.size;
+    this.#schedule();
+    const outcomes = await Promise.all(settled);
+    return {
+      fetched: new Set(tasks.filter((_, i) => outcomes[i]?.fetched).map((task) => task.path)),
+      failure: outcomes.find((o) => o.failure)?.failure,
+    };
+  }
+
+  #schedule(): void {
+    while (this.#waiting.length >= this.#limits.maxFiles || this.#waitingBytes >= this.#limits.maxBytes) this.#send();
+    if (this.#waiting.length === 0 || this.#out >= this.#limits.inFlight || this.#sendSoon) return;
+    // A turn later: the directories listed in the same turn travel together.
+    this.#sendSoon = true;
+    setImmediate(() => {
+      this.#sendSoon = false;
+      if (this.#waiting.length > 0 && this.#out < this.#limits.inFlight) this.#send();
+    });
+  }
+
+  #send(): void {
+    let count = 0;
+    let bytes = 0;
+    for (const { task } of this.#waiting) {
+      if (count === this.#limits.maxFiles || (count > 0 && bytes + task.size > this.#limits.maxBytes)) break;
+      count++;
+      bytes += task.size;
+    }
+    const batch = this.#waiting.splice(0, count);
+    this.#waitingBytes -= bytes;
+    this.#out++;
+    void this.#pool()
+      .run({ kind: 'tar', files: batch.map((w) => w.task) })
+      .then(
+        (result) => ({ fetched: fetchedIn(result.files), unusable: result.kind === 'done' && result.tarUsable === false, failure: taskFailure(result) }),
+        () => ({ fetched: new Set<string>(), unusable: false, failure: undefined }),
+      )
+      .then(({ fetched, unusable, failure }) => {
+        this.#out--;
+        // A link that failed says nothing about tar (SFTP's retries take these), nor does a file
+        // tar could not read; only an answer that was no archive closes the lane.
+        if (unusable) this.#close();
+        for (const waiting of batch) waiting.settle(fetched.has(waiting.task.path), failure);
+        this.#schedule();
+      });
+  }
+
+  /** No more tar this run: whatever waits goes by SFTP. */
+  #close(): void {
+    this.#open = false;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    this.#waitingBytes = 0;
+    for (const w of waiting) w.settle(false);
+  }
+}
+
+function fetchedIn(files: readonly FileResult[]): Set<string> {
+  return new Set(files.filter((f) => f.kind === 'fetched').map((f) => f.path));
+}
