@@ -13,8 +13,10 @@ import type { CellStatus, Row, ScenarioName } from './types.js';
 export interface Bench {
   readonly runId: string;
   readonly repo: string;
-  /** scratch/{data,serve,runs,keep}: nothing outside it is written. */
+  /** scratch/{data,serve,dest}: nothing outside it is written. */
   readonly scratch: string;
+  /** Where the copies go: <dest>/runs and <dest>/keep (destFs.ts). */
+  readonly dest: string;
   readonly server: BenchServer;
   readonly env: NodeJS.ProcessEnv;
   readonly timeoutMs: number;
@@ -134,11 +136,11 @@ export function servedPath(bench: Bench, dataset: Dataset): string {
 }
 
 function destOf(bench: Bench, tool: Tool, dataset: Dataset): string {
-  return join(bench.scratch, 'runs', tool.name, dataset.name);
+  return join(bench.dest, 'runs', tool.name, dataset.name);
 }
 
 function keepOf(bench: Bench, tool: Tool, dataset: Dataset): { dir: string; meta: string } {
-  const dir = join(bench.scratch, 'keep', tool.name, dataset.name);
+  const dir = join(bench.dest, 'keep', tool.name, dataset.name);
   return { dir, meta: `${dir}.json` };
 }
 

@@ -14,6 +14,7 @@ import { ensureDataset, type Dataset } from './datasets/store.js';
 import { installPeers } from './install.js';
 import { killRunningTools } from './measure.js';
 import { select, type ScenarioSpec } from './matrix.js';
+import { prepareDestinations } from './destFs.js';
 import { profileGsync } from './profile.js';
 import { renderChart } from './report/chart.js';
 import { summarize } from './report/summarize.js';
@@ -63,12 +64,16 @@ async function bench(): Promise<void> {
   // Each invocation starts from nothing but the datasets: own copies are made again, so they
   // always match this build of every tool.
   for (const dir of ['runs', 'keep', 'serve']) rmSync(join(scratch, dir), { recursive: true, force: true });
+  const dest = prepareDestinations(scratch, log);
 
   const server = await startBenchServer(join(scratch, 'ssh'), log);
   const cpu = openCpuAccount('gsync-bench');
   const stopOnSignal = (): void => {
     killRunningTools();
-    void server.stop().finally(() => process.exit(130));
+    void server.stop().finally(() => {
+      dest.release();
+      process.exit(130);
+    });
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
@@ -81,9 +86,9 @@ async function bench(): Promise<void> {
     LANG: 'C.UTF-8',
   };
   writeFileSync(env['RCLONE_CONFIG'] as string, '');
-  const context: Bench = { runId, repo, scratch, server, env, timeoutMs: positiveInt(values.timeout, '--timeout') * 1000, cpu, log };
+  const context: Bench = { runId, repo, scratch, dest: dest.root, server, env, timeoutMs: positiveInt(values.timeout, '--timeout') * 1000, cpu, log };
   const slowRepSeconds = positiveInt(values['slow-rep'], '--slow-rep');
-  log(`bench ${runId}: server reached over ${server.where}; CPU counted by ${cpu === undefined ? '/usr/bin/time (waited-for children only)' : 'cgroup'}; scratch ${scratch}`);
+  log(`bench ${runId}: server reached over ${server.where}; CPU counted by ${cpu === undefined ? '/usr/bin/time (waited-for children only)' : 'cgroup'}; scratch ${scratch}; ${dest.description}`);
   try {
     if (profiling) {
       const first = selection.scenarios[0];
@@ -102,6 +107,7 @@ async function bench(): Promise<void> {
   } finally {
     await server.stop();
     cpu?.remove();
+    dest.release();
   }
 }
 

@@ -13,9 +13,9 @@ export interface ScenarioSpec {
 }
 
 /** Every peer a user might reach for instead, with its usual fast options. */
-const PEERS = ['gsync', 'rsync', 'scp', 'sftp', 'rclone', 'rclone-t8', 'lftp', 'lftp-pget'];
+const PEERS = ['gsync', 'gsync-sftp', 'rsync', 'scp', 'sftp', 'rclone', 'rclone-t8', 'lftp', 'lftp-pget'];
 /** The variants that can continue an interrupted pull (scp cannot). */
-const RESUMERS = ['gsync', 'rsync', 'rsync-partial', 'rsync-append', 'sftp-a', 'rclone', 'lftp-c'];
+const RESUMERS = ['gsync', 'gsync-sftp', 'rsync', 'rsync-partial', 'rsync-append', 'sftp-a', 'rclone', 'lftp-c'];
 const LOCAL = ['big', 'small', 'mixed'] as const;
 const WAN = ['small100', 'big'] as const;
 

@@ -41,12 +41,13 @@ export interface Tool {
 const nothing = (): boolean => false;
 const ssh = (ctx: ToolContext): string => `ssh -F ${ctx.configPath}`;
 
-function gsync(): Tool {
+/** gsync as users run it; `gsync-sftp` is the same with --no-tar: what the server's tar is worth. */
+function gsync(name: string, extra: string[]): Tool {
   return {
-    name: 'gsync',
+    name,
     command: (ctx, remote, dest) => ({
       file: process.execPath,
-      args: [`${ctx.repo}/bin/run.js`, 'pull', '-q', '-F', ctx.configPath, `${ctx.endpoint.alias}:${remote}`, dest],
+      args: [`${ctx.repo}/bin/run.js`, 'pull', '-q', ...extra, '-F', ctx.configPath, `${ctx.endpoint.alias}:${remote}`, dest],
     }),
     owns: (rel) => rel === '.gsync',
   };
@@ -123,7 +124,8 @@ function lftp(name: string, mirror: string): Tool {
 /** Every variant, by name. */
 export const TOOLS: ReadonlyMap<string, Tool> = new Map(
   [
-    gsync(),
+    gsync('gsync', []),
+    gsync('gsync-sftp', ['--no-tar']),
     rsync('rsync', []),
     rsync('rsync-partial', ['--partial']),
     rsync('rsync-append', ['--append-verify']),

@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, statfsSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where every tool's copies go (runs/, keep/), and how the report names it. */
+export interface Destinations {
+  readonly root: string;
+  readonly description: string;
+  release(): void;
+}
+
+const GiB = 1024 ** 3;
+/** Enough for every tool's own copy and run of the default matrix (~36 GiB), or 1,000,000 files for two tools. */
+const MAX_IMAGE = 64 * GiB;
+
+/**
+ * The copies go to a fresh journaled ext4 of their own, in a loop file: the file system a user's
+ * disk has. This VM's root is ext4 without a journal, and there the kernel passes over every inode
+ * freed in the last minutes when it allocates one (ext4's recently_deleted(), only without a
+ * journal): each rep creates 20,000 files right after the last rep deleted 20,000, and paid for
+ * it at random. In one run rsync's full-small reps took 1.98 and 10.42 s, and a profile of gsync
+ * put a quarter of the machine's CPU in that one kernel loop. Not root, or no loop device: the
+ * scratch dir's own file system, and the report says so.
+ */
+export function prepareDestinations(scratch: string, log: (line: string) => void): Destinations {
+  const image = join(scratch, 'dest.img');
+  const mountPoint = join(scratch, 'dest');
+  const plain = (why: string): Destinations => {
+    mkdirSync(mountPoint, { recursive: true });
+    return { root: mountPoint, description: `copies on the scratch dir's own file system (${why})`, release: () => undefined };
+  };
+  if (process.getuid?.() !== 0) return plain('not root: no loop mount');
+  unmount(mountPoint);
+  rmSync(mountPoint, { recursive: true, force: true });
+  mkdirSync(mountPoint, { recursive: true });
+  const free = (() => {
+    const s = statfsSync(scratch);
+    return s.bavail * s.bsize;
+  })();
+  const size = Math.min(MAX_IMAGE, Math.floor((free * 0.8) / GiB) * GiB);
+  if (size < 8 * GiB) return plain(`${(free / GiB).toFixed(0)} GiB free: too little for a loop file system`);
+  rmSync(image, { force: true });
+  writeFileSync(image, '');
+  truncateSync(image, size);
+  log(`making the copies' file system: ext4 with a journal, ${size / GiB} GiB sparse in ${image}`);
+  // Inode tables and journal written now, not by a background thread during the reps.
+  const made = spawnSync('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0', image], { encoding: 'utf8' });
+  const mounted = made.status === 0 ? spawnSync('mount', ['-o', 'loop', image, mountPoint], { encoding: 'utf8' }) : made;
+  if (mounted.status !== 0) {
+    rmSync(image, { force: true });
+    return plain(`no loop mount: ${(mounted.stderr || mounted.error?.message || '').trim().split('\n')[0] ?? ''}`);
+  }
+  return {
+    root: mountPoint,
+    description: `copies on a fresh journaled ext4 (${size / GiB} GiB loop file)`,
+    release: () => {
+      unmount(mountPoint);
+      rmSync(image, { force: true });
+    },
+  };
+}
+
+function unmount(mountPoint: string): void {
+  spawnSync('umount', [mountPoint], { stdio: 'ignore' });
+}
