@@ -16,10 +16,11 @@ import type { FileResult, FileTask } from './protocol.js';
 export const TAR_COMMAND = 'tar -c -f - --format=gnu -P --no-recursion --hard-dereference --no-unquote --verbatim-files-from --null -T -';
 
 /**
- * A task's files go over this many exec channels at once: each costs a process start on the
- * server (~10 ms here), hidden behind the other channel's bytes.
+ * A big task's files go over two exec channels at once: each costs a process start on the server
+ * (~10 ms here), hidden behind the other channel's bytes. A smaller one is not worth a second.
  */
 const CHANNELS_AT_ONCE = 2;
+const SPLIT_FROM = 512;
 
 /**
  * Copies small files into their partials through `tar` on the server: one stream for many files
@@ -29,7 +30,7 @@ const CHANNELS_AT_ONCE = 2;
  * unfetched, its partial removed, for SFTP to copy or explain; nothing here is an error.
  */
 export async function fetchByTar(session: Session, files: readonly FileTask[], onData: (bytes: number) => void): Promise<TarFetched> {
-  const size = Math.ceil(files.length / CHANNELS_AT_ONCE);
+  const size = files.length < SPLIT_FROM ? files.length : Math.ceil(files.length / CHANNELS_AT_ONCE);
   const parts = Array.from({ length: Math.ceil(files.length / size) }, (_, i) => files.slice(i * size, (i + 1) * size));
   const done = await Promise.all(parts.map((part) => fetchPart(session, part, onData)));
   return { files: done.flatMap((d) => d.files), usable: done.some((d) => d.usable) };

@@ -13,18 +13,24 @@ import { dir, file, readTree, type TreeSpec } from '../support/trees.js';
 
 const e2e = e2eSuite({ prefix: 'gsync-e2e-tar-' });
 
-/** Names tar must carry untouched: spaces, a newline, a backslash, an option's look, non-ASCII, a path past tar's 100-byte header field. */
+/**
+ * Names tar must carry untouched: spaces, a newline, a backslash, an option's look, non-ASCII, a
+ * name past tar's 100-byte header field. Each directory holds enough files to be worth a tar of
+ * its own (tarLane.ts: minFiles), however the listings are spread in time.
+ */
 function manySmallFiles(): TreeSpec {
+  const odd: TreeSpec = {
+    'new\nline ü.txt': file('odd name\n'),
+    '--to-command=sh back\\slash': file('an option, were it not a name\n'),
+    empty: file(''),
+    [`${'long-file-name-'.repeat(12)}.bin`]: file(3000),
+  };
   const spec: TreeSpec = {};
-  for (let d = 0; d < 6; d++) {
-    const files: TreeSpec = {};
-    for (let f = 0; f < 40; f++) files[`f${f}.txt`] = file(1 + ((d * 40 + f) * 97) % 9000, { mode: f % 3 === 0 ? 0o600 : 0o644, mtime: 1_700_000_000 + f });
+  for (let d = 0; d < 4; d++) {
+    const files: TreeSpec = d === 0 ? { ...odd } : {};
+    for (let f = 0; f < 80; f++) files[`f${f}.txt`] = file(1 + ((d * 80 + f) * 97) % 9000, { mode: f % 3 === 0 ? 0o600 : 0o644, mtime: 1_700_000_000 + f });
     spec[`dir ${d}`] = dir(files, { mtime: 1_700_001_000 + d });
   }
-  spec['new\nline ü.txt'] = file('odd name\n');
-  spec['--to-command=sh back\\slash'] = file('an option, were it not a name\n');
-  spec['empty'] = file('');
-  spec[`${'long-directory-name-'.repeat(4)}x`] = dir({ [`${'long-file-name-'.repeat(5)}.bin`]: file(3000) });
   return spec;
 }
 
@@ -67,7 +73,8 @@ describe('small files through the server tar', () => {
 
   it('a file tar cannot read sends its batch by SFTP: the same problem, the same exit code, the rest copied', async () => {
     const remote = await e2e.remoteTree('unreadable', {
-      ok: dir(Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`f${i}`, file(500 + i)]))),
+      // Enough files that tar is worth a process on the server (tarLane.ts: minFiles).
+      ok: dir(Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`f${i}`, file(500 + i)]))),
       'secret.txt': file('not for you\n'),
     });
     await chmod(join(remote, 'secret.txt'), 0o000);
@@ -80,7 +87,7 @@ describe('small files through the server tar', () => {
       const want = await readTree(join(remote, 'ok'));
       for (const [rel, entry] of want) expect(copied.get(`ok/${rel}`), rel).toEqual(entry);
     }
-    expect(outcomes[0]).toEqual({ code: 23, problem: true, files: 30 });
+    expect(outcomes[0]).toEqual({ code: 23, problem: true, files: 100 });
     expect(outcomes[1]).toEqual(outcomes[0]);
   });
 });

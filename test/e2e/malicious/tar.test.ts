@@ -16,9 +16,17 @@ const PWNED = 'written by a hostile tar stream\n';
 const A = 'the real a.txt, as SFTP serves it\n';
 const B = 'the real b.txt\n';
 
-/** Every scenario serves these beside ok.txt; the tar answer is what changes. */
-const served = (): ReturnType<typeof file>[] => [file('a.txt', A), file('b.txt', B)];
-const arrives = { 'a.txt': A, 'b.txt': B, [OK_TXT]: OK_CONTENT };
+/**
+ * Every scenario serves these beside ok.txt, enough for gsync to think tar worth a process on
+ * the server (tarLane.ts: minFiles); the tar answer is what changes.
+ */
+const CONTENTS: ReadonlyMap<string, string> = new Map([
+  ['a.txt', A],
+  ['b.txt', B],
+  ...Array.from({ length: 70 }, (_, i): [string, string] => [`n${i}.txt`, `filler ${i}\n`]),
+]);
+const served = (): ReturnType<typeof file>[] => [...CONTENTS].map(([name, content]) => file(name, content));
+const arrives = { ...Object.fromEntries(CONTENTS), [OK_TXT]: OK_CONTENT };
 
 /** The run asked the server for tar: the fast path was tried, so the scenario tests something. */
 function askedForTar(run: RunContext): string[] {
@@ -30,11 +38,11 @@ function sameShape(names: readonly string[], content: (name: string) => Buffer):
   return Buffer.concat([...names.map((name) => entry(name, content(name))), END]);
 }
 
-const realSize = (name: string): number => Buffer.byteLength(name.endsWith('a.txt') ? A : name.endsWith('b.txt') ? B : OK_CONTENT);
+const realSize = (name: string): number => Buffer.byteLength(CONTENTS.get(name.slice(name.lastIndexOf('/') + 1)) ?? OK_CONTENT);
 const lookalike = (name: string): Buffer => Buffer.alloc(realSize(name), 'X');
 
-function tarScenario(title: string, tar: NonNullable<ServerBehaviour['tar']>, extra: { absent?: string[] } = {}): Scenario {
-  return oneRun(title, () => served(), { exit: [0], arrives, exactly: ['a.txt', 'b.txt'], ...extra, check: askedForTar }, { behaviour: { tar } });
+function tarScenario(title: string, tar: NonNullable<ServerBehaviour['tar']>): Scenario {
+  return oneRun(title, () => served(), { exit: [0], arrives, exactly: [...CONTENTS.keys()], check: askedForTar }, { behaviour: { tar } });
 }
 
 const scenarios: Scenario[] = [
