@@ -39,9 +39,9 @@ interface Waiting {
  * The small files of every directory being pulled, gathered into tar tasks (tarFetch.ts): a
  * directory of 100 files alone would pay a server process start per 100 files. A full task goes
  * at once; a short one once its oldest file has waited `lingerMs` and fewer than `inFlight` are
- * out, and only if it has `minFiles` (else SFTP takes them). An answer that is no well-formed archive means the server has no tar that
- * answers as expected (no exec, no GNU tar, a restricted shell, a hostile stream): the lane
- * closes for the run, and everything goes by SFTP as before.
+ * out, and only if it has `minFiles` (else SFTP takes them). An answer that is no well-formed
+ * archive means the server has no tar that answers as expected (no exec, no GNU tar, a
+ * restricted shell, a hostile stream): the lane closes for the run, and all goes by SFTP.
  */
 export class TarLane {
   readonly #pool: () => TransferPool;
