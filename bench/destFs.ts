@@ -10,8 +10,9 @@ export interface Destinations {
 }
 
 const GiB = 1024 ** 3;
-/** Enough for every tool's own copy and run of the default matrix (~36 GiB), or 1,000,000 files for two tools. */
+/** Enough for every tool's own copy and run of the default matrix, or 1,000,000 files for two tools. */
 const MAX_IMAGE = 64 * GiB;
+const MATRIX_NEEDS = 36 * GiB;
 
 /**
  * The copies go to a fresh journaled ext4 of their own, in a loop file: the file system a user's
@@ -36,13 +37,16 @@ export function prepareDestinations(scratch: string, log: (line: string) => void
   unmount(mountPoint, image);
   rmSync(mountPoint, { recursive: true, force: true });
   mkdirSync(mountPoint, { recursive: true });
+  // The last run's image goes first: its blocks are free space for this one (measured with it
+  // still there, a full 13 GiB image sized the next at 13 GiB, and the matrix ran out of room).
+  rmSync(image, { force: true });
   const free = (() => {
     const s = statfsSync(scratch);
     return s.bavail * s.bsize;
   })();
   const size = Math.min(MAX_IMAGE, Math.floor((free * 0.8) / GiB) * GiB);
   if (size < 8 * GiB) return plain(`${(free / GiB).toFixed(0)} GiB free: too little for a loop file system`);
-  rmSync(image, { force: true });
+  if (size < MATRIX_NEEDS) log(`warning: the copies' file system gets ${size / GiB} GiB; the whole matrix needs ~${MATRIX_NEEDS / GiB} GiB`);
   writeFileSync(image, '');
   truncateSync(image, size);
   log(`making the copies' file system: ext4 with a journal, ${size / GiB} GiB sparse in ${image}`);
