@@ -46,6 +46,10 @@ export async function runRep(bench: Bench, cell: Cell, rep: number): Promise<Row
     result = await attempt(bench, cell, rep);
   } catch (error) {
     result = row(bench, cell, rep, 'ERROR', (error as Error).message.split('\n')[0] ?? '', undefined, null);
+  } finally {
+    // Only the tools' own copies (keep/) stay: a run's copy of each dataset left for every tool
+    // until its next rep took 13 tools x 2.2 GiB, and filled the copies' file system.
+    rmSync(destOf(bench, cell.tool, cell.dataset), { recursive: true, force: true });
   }
   bench.log(`  ${cell.scenario} ${cell.dataset.name} ${cell.tool.name} #${rep}: ${describe(result)}`);
   return result;

@@ -10,7 +10,7 @@ export interface Destinations {
 }
 
 const GiB = 1024 ** 3;
-/** Enough for every tool's own copy and run of the default matrix, or 1,000,000 files for two tools. */
+/** Enough for every tool's own copy of the default matrix's data (13 tools x 2.2 GiB) and one run, or 1,000,000 files for two tools. */
 const MAX_IMAGE = 64 * GiB;
 const MATRIX_NEEDS = 36 * GiB;
 
