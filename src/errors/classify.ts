@@ -149,6 +149,15 @@ export function isDiskFull(errno: string | undefined): boolean {
   return errno === 'ENOSPC' || errno === 'EDQUOT' || errno === 'EFBIG' || errno === 'SQLITE_FULL';
 }
 
+/** The destination has no room for what comes: `where` says what did not fit. */
+export function diskFullError(where: string, options: { cause?: unknown; errno?: string } = {}): GsyncError {
+  return new GsyncError('local-io', `the disk is full: ${where}`, {
+    errno: 'ENOSPC',
+    ...options,
+    hint: 'free some space (or choose a destination on a larger disk) and run the same command again: finished files and partials are kept',
+  });
+}
+
 /** A failed local file operation, as the user sees it: what went wrong, what was being done, the errno, the path. */
 export function localIoError(error: unknown, doing: string): GsyncError {
   // Already said where (the state file names itself): kept, not wrapped in a vaguer context.
@@ -158,12 +167,7 @@ export function localIoError(error: unknown, doing: string): GsyncError {
   const detail = code ?? (error instanceof Error ? error.message : String(error));
   const where = `${doing}: ${detail}${errno?.path ? ` (${errno.path})` : ''}`;
   const options = { cause: error, ...(code === undefined ? {} : { errno: code }) };
-  if (isDiskFull(code)) {
-    return new GsyncError('local-io', `the disk is full: ${where}`, {
-      ...options,
-      hint: 'free some space (or choose a destination on a larger disk) and run the same command again: finished files and partials are kept',
-    });
-  }
+  if (isDiskFull(code)) return diskFullError(where, options);
   if (code === 'EROFS' || code === 'SQLITE_READONLY') {
     return new GsyncError('local-io', `the destination is read-only: ${where}`, {
       ...options,

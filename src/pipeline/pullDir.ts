@@ -6,7 +6,7 @@ import type { RetryPolicy } from '../core/retry.js';
 import { joinRelative } from '../core/names.js';
 import { dirInputOf, planDir, type PlanOptions } from '../core/plan.js';
 import type { Action, DirAttrs, DirInput, DirOutcome, DirRef, LocalEntry, ManifestRow, Problem, RemoteEntry } from '../core/types.js';
-import { localIoError } from '../errors/classify.js';
+import { diskFullError, localIoError } from '../errors/classify.js';
 import type { Committer } from '../local/atomic.js';
 import { setDirAttrs, setFileMode } from '../local/attrs.js';
 import type { PlannedDeletion } from '../local/deletion.js';
@@ -168,15 +168,17 @@ async function openUp(ctx: PullContext, dir: string, local: readonly LocalEntry[
 }
 
 /**
- * Files larger than all the room left on the destination are refused before a byte is sent:
- * they could never land (a server announcing petabytes gets nothing allocated). What a big
- * file's partial already holds counts as room.
+ * Checked before a byte is sent: a file larger than the whole destination file system could
+ * never land (a server announcing petabytes gets nothing allocated), and is refused on its own;
+ * one larger than the room left would only fill the disk, so the run stops as a full disk does
+ * (exit 11), not file by file. What a big file's partial already holds counts as room.
  */
 async function withinFreeSpace(ctx: PullContext, dir: string, fetches: readonly Fetch[]): Promise<Fetch[]> {
   if (fetches.length === 0) return [];
   const space = await statfs(ctx.destination.root).catch(() => undefined);
   if (!space) return [...fetches];
   const free = space.bavail * space.bsize;
+  const capacity = space.blocks * space.bsize;
   const heldFor = (path: string, size: number): number => {
     const partial = ctx.store.partialFor(path);
     return partial && partial.size === size ? partial.blocks.size * partial.blockSize : 0;
@@ -184,7 +186,8 @@ async function withinFreeSpace(ctx: PullContext, dir: string, fetches: readonly 
   return fetches.filter(({ path, entry }) => {
     // The state file is asked only about a file that would not fit otherwise.
     if (entry.size <= free || entry.size <= free + heldFor(path, entry.size)) return true;
-    const message = `${formatBytes(entry.size)} cannot fit: ${formatBytes(free)} free on the destination`;
+    if (entry.size <= capacity) throw diskFullError(`${path} (${formatBytes(entry.size)}) cannot fit`);
+    const message = `${formatBytes(entry.size)} cannot fit: larger than the whole destination file system (${formatBytes(capacity)})`;
     ctx.tally.problem({ path, stage: 'plan', code: 'too-large', message }, dir);
     ctx.tally.bytesPlanned -= entry.size;
     return false;

@@ -124,6 +124,27 @@ describe('local faults', () => {
     expect(runs[0]).toMatchObject({ filesSkipped: complete, filesTransferred: remoteFiles.length - complete });
   });
 
+  it('a new file that fits the disk but not the room left: exit 11 before a byte of it lands, one line naming it', async () => {
+    const remote = await e2e.remoteTree('no-room-left', { 'old.bin': file(7 * MiB) });
+    const ns = await mountNamespace();
+    const mountPoint = join(await e2e.tempDir(), 'small-disk');
+    await mkdir(mountPoint);
+    await ns.mountTmpfs(mountPoint, 12 * MiB);
+    const local = join(mountPoint, 'mirror');
+    const first = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(first.code, first.stderr).toBe(0);
+
+    // ~5 MiB left: the new file would fit the empty disk, not this one.
+    await writeTree(remote, { 'new.bin': file(8 * MiB) });
+    const full = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(full.code, full.stderr).toBe(11);
+    expect(gsyncLines(full.stderr), full.stderr).toEqual([expect.stringMatching(/^gsync: the disk is full: new\.bin \(8\.0 MiB\) cannot fit; .* free in .*mirror/)]);
+    expect(full.stderr).toMatch(/\n\s+hint: free some space/);
+    expectedFailure(full.stderr);
+    expect([...(await readTree(ns.view(local))).keys()].filter((path) => path.endsWith('.bin'))).toEqual(['old.bin']);
+    expect(await readdir(ns.view(join(local, '.gsync', 'partial')))).toEqual([]);
+  });
+
   it('a read-only destination: exit 11 at once, with one line saying so', async () => {
     const remote = await e2e.remoteTree('to-read-only', { 'a.txt': file('one'), sub: dir({ 'b.bin': file(64 * 1024) }) });
     const ns = await mountNamespace();
