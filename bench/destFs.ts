@@ -10,8 +10,9 @@ export interface Destinations {
 }
 
 const GiB = 1024 ** 3;
-/** Enough for every tool's own copy of the default matrix's data (13 tools x 2.2 GiB) and one run, or 1,000,000 files for two tools. */
+/** The largest image made: 80 % of the free space, up to this. */
 const MAX_IMAGE = 64 * GiB;
+/** The default matrix: every tool's own copy of its data (13 tools × 2.2 GiB) and one run; or 1,000,000 files for two tools. */
 const MATRIX_NEEDS = 36 * GiB;
 
 /**

@@ -61,9 +61,9 @@ async function bench(): Promise<void> {
   for (const { datasets: names } of selection.scenarios) {
     for (const name of names) if (!datasets.has(name)) datasets.set(name, ensureDataset(join(scratch, 'data'), name, log));
   }
-  // Each invocation starts from nothing but the datasets: own copies are made again, so they
-  // always match this build of every tool.
-  for (const dir of ['runs', 'keep', 'serve']) rmSync(join(scratch, dir), { recursive: true, force: true });
+  // Each invocation starts from nothing but the datasets: own copies are made again (in a fresh
+  // copies' file system), so they always match this build of every tool.
+  rmSync(join(scratch, 'serve'), { recursive: true, force: true });
   const dest = prepareDestinations(scratch, log);
 
   const server = await startBenchServer(join(scratch, 'ssh'), log);

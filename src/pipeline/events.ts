@@ -1,8 +1,11 @@
 import type { DirOutcome, Problem, RunSummary } from '../core/types.js';
 import type { RetryInfo } from './retrying.js';
 
-/** How a file's bytes came: fetched from the start, a partial of an earlier run continued, or a grown file extended (--append). */
-/** How a file came: 'tar' is whole too, in one stream with others from the server's tar. */
+/**
+ * How a file's bytes came: fetched from the start ('tar': the same, in one stream with other
+ * small files from the server's tar), a partial of an earlier run continued, or a grown file
+ * extended (--append).
+ */
 export type FileTransfer = 'whole' | 'tar' | 'resumed' | 'appended';
 
 /**

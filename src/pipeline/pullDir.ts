@@ -269,13 +269,7 @@ async function fetchPending(ctx: PullContext, pending: ReadonlyMap<string, { tas
     let left = batch;
     const failed: Array<{ file: Extract<FileResult, { kind: 'failed' }>; entry: RemoteEntry }> = [];
     // The link failed under tar: that was these files' first attempt, and --retries counts it.
-    let failedFirst = tarFailure;
     await retrying(ctx, 'trying again', (message, retry) => ctx.notice(left[0]?.path ?? '', message, retry), async () => {
-      if (failedFirst) {
-        const failure = failedFirst;
-        failedFirst = undefined;
-        return { failure, progressed: false };
-      }
       const result = await ctx.transfers().run({ kind: 'fetch', files: left });
       await Promise.all(
         result.files.map(async (file) => {
@@ -291,7 +285,7 @@ async function fetchPending(ctx: PullContext, pending: ReadonlyMap<string, { tas
       const finished = new Set(result.files.map((f) => f.path));
       left = left.filter((task) => !finished.has(task.path));
       return { failure: taskFailure(result), progressed: finished.size > 0 };
-    });
+    }, tarFailure);
     // Reported, or read again if they changed while read: after the batch, not inside its attempt.
     await Promise.all(
       failed.map(({ file, entry }) =>

@@ -28,15 +28,19 @@ export interface RetryContext {
  * or stalled), waiting with backoff and jitter in between and saying so through `notice`
  * ("<why>; <again> in 0.4 s (1 of 5)"). `--retries` bounds the attempts in a row that move
  * nothing forward; then the last failure is thrown. Other failures are thrown at once.
+ * `failedBefore`: a first attempt made another way (the tar lane's) that failed; it counts as one.
  */
 export async function retrying(
   ctx: RetryContext,
   again: string,
   notice: (message: string, retry: RetryInfo) => void,
   attempt: () => Promise<Attempt>,
+  failedBefore?: GsyncError,
 ): Promise<void> {
+  let before: Attempt | undefined = failedBefore && { failure: failedBefore, progressed: false };
   for (let failures = 0; ; ) {
-    const { failure, progressed } = await attempt();
+    const { failure, progressed } = before ?? (await attempt());
+    before = undefined;
     if (!failure) return;
     failures = progressed ? 1 : failures + 1;
     if (verdictOf(failure).severity !== 'transient' || failures > ctx.retry.retries || ctx.signal?.aborted) throw failure;
