@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { e2eSuite } from '../support/e2eSuite.js';
 import { killGroup } from '../support/runProcess.js';
 import { runGsync, spawnGsync } from '../support/runGsync.js';
-import { dir, file, readTree, type TreeEntry } from '../support/trees.js';
+import { dir, file, readTree, type TreeEntry, type TreeSpec } from '../support/trees.js';
 
 /** Kill points per run of this suite; raise it by hand (GSYNC_KILL_POINTS=20) for a deeper sweep. */
 const KILL_POINTS = Number(process.env.GSYNC_KILL_POINTS ?? 3);
@@ -50,6 +50,13 @@ async function expectOnlyCompleteFiles(local: string, wanted = want): Promise<nu
   return [...got.values()].filter((e) => e.kind === 'file').length;
 }
 
+/** 600 files of 4-12 KiB in 4 directories: one tar task (tarLane.ts), nothing by SFTP. */
+function smallFiles(): TreeSpec {
+  return Object.fromEntries(
+    Array.from({ length: 4 }, (_, d) => [`logs-${d}`, dir(Object.fromEntries(Array.from({ length: 150 }, (_, f) => [`r${f}.log`, file(4096 + ((d * 150 + f) * 331) % 8192)])))]),
+  );
+}
+
 describe('interrupted pulls', () => {
   it('a SIGKILL at any point leaves only complete files at final paths, and the next run finishes', async () => {
     const local = join(await e2e.tempDir(), 'mirror');
@@ -75,11 +82,7 @@ describe('interrupted pulls', () => {
   });
 
   it('a SIGKILL in the middle of a tar stream of small files leaves only complete files, and the next run finishes', async () => {
-    // 600 files of 4-12 KiB in 4 directories: one tar task (tarLane.ts), nothing by SFTP.
-    const dirs = Object.fromEntries(
-      Array.from({ length: 4 }, (_, d) => [`logs-${d}`, dir(Object.fromEntries(Array.from({ length: 150 }, (_, f) => [`r${f}.log`, file(4096 + ((d * 150 + f) * 331) % 8192)])))]),
-    );
-    const small = await e2e.remoteTree('small-run', dirs);
+    const small = await e2e.remoteTree('small-run', smallFiles());
     const wanted = await readTree(small);
     const files = [...wanted.values()].filter((e) => e.kind === 'file').length;
     const local = join(await e2e.tempDir(), 'mirror');
@@ -103,6 +106,19 @@ describe('interrupted pulls', () => {
     const events = last.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as { event: string; transfer?: string });
     expect(events.filter((e) => e.event === 'file' && e.transfer === 'tar').length).toBeGreaterThan(0);
     expect(await readTree(local)).toEqual(wanted);
+    expect(await readdir(join(local, '.gsync', 'partial'))).toEqual([]);
+  });
+
+  it('a link that drops under a tar stream: the files come again by SFTP after a retry, exit 0', async () => {
+    const small = await e2e.remoteTree('small-drops', smallFiles());
+    const local = join(await e2e.tempDir(), 'mirror');
+    // Every connection breaks after 2 MiB: the tar stream (~4.7 MiB) never finishes, SFTP batches (~0.5 MiB) do.
+    e2e.proxy.setMode({ kind: 'drop-after', bytes: 2 * MiB });
+    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${small}`, local], { env: e2e.sshd.env, timeoutMs: 60_000 });
+    e2e.proxy.setMode({ kind: 'pass' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/trying again in .* \(1 of 5\)/);
+    expect(await readTree(local)).toEqual(await readTree(small));
     expect(await readdir(join(local, '.gsync', 'partial'))).toEqual([]);
   });
 
