@@ -80,9 +80,9 @@ export class Lister {
     this.#session.close();
   }
 
-  /** The open session, or a new one over the same route when the last one died. */
+  /** The open session, or a new one over the same route when the last one died or was torn down for stalling. */
   async #current(): Promise<Session> {
-    if (this.#session.closeReason() === undefined) return this.#session;
+    if (!this.#session.closed()) return this.#session;
     this.#reopening ??= openSession(this.#spec, {
       trust: this.#session.trust,
       answerTimeoutMs: this.#stallTimeoutMs,

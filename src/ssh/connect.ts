@@ -28,6 +28,8 @@ export interface Session {
   /** Runs a command on the server (a constant string: never built from remote names) on a channel of its own. */
   exec(command: string): Promise<ClientChannel>;
   close(): void;
+  /** Closed by us or died: nothing sent on it will be answered. */
+  closed(): boolean;
   /** Once the connection died (not closed by us): why. Undefined while it is up. */
   closeReason(): Promise<GsyncError> | undefined;
 }
@@ -269,6 +271,7 @@ function sessionOf(link: Link, sftp: SFTPWrapper, spec: ConnectSpec, trust: Trus
       closedByUs = true;
       link.close();
     },
+    closed: () => closedByUs || reason !== undefined,
     closeReason: () => reason,
   };
 }

@@ -46,7 +46,7 @@ async function connection(): Promise<Session> {
   // One still being opened (at start-up) is this task's: if it fails, so does the task, which
   // is retried as any, rather than waiting out a second login's timeout right behind it.
   const open = await session;
-  if (open && open.closeReason() === undefined) return open;
+  if (open && !open.closed()) return open;
   session = openSession(init.spec, { trust: init.trust, answerTimeoutMs: init.stallTimeoutMs, onReceived: (bytes) => meter.addWire(bytes) });
   session.catch(() => (session = undefined));
   return session;

@@ -220,6 +220,19 @@ describe('within one run', () => {
     expect(result.stderr).toMatch(/the link stalled; trying again in/);
     expect(await readTree(local)).toStrictEqual(await readTree(remote));
   });
+
+  it('a listing that stalls is cut off after --timeout and listed again over a new connection', async () => {
+    const spec = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`d${i}`, dir({ 'x.txt': file(`file ${i}\n`) })]));
+    const root = await e2e.remoteTree('many-stalled', spec);
+    const local = join(await e2e.tempDir(), 'out');
+    e2e.proxy.setMode({ kind: 'stall-after', bytes: 24 * 1024 });
+    const connectionsBefore = e2e.proxy.connections;
+    const result = await runGsync(['pull', '--connections', '1', '--timeout', '1', `via-proxy:${root}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/while listing .*: the link stalled; listing again in/);
+    expect(await readTree(local)).toStrictEqual(await readTree(root));
+    expect(e2e.proxy.connections - connectionsBefore).toBeGreaterThanOrEqual(3);
+  });
 });
 
 describe('--append', () => {
