@@ -26,6 +26,7 @@ export class Lister {
   #listed = 0;
   readonly #maxTotal: number;
   readonly #onReceived: ((bytes: number) => void) | undefined;
+  #closed = false;
 
   constructor(
     session: Session,
@@ -76,12 +77,22 @@ export class Lister {
     return { entries: [], problems: [{ path: dir, stage: 'scan', code: 'too-large', message }] };
   }
 
+  /** Hangs up, for good: a listing or task still under way fails at once, and none opens another connection. */
   close(): void {
+    this.#closed = true;
     this.#session.close();
   }
 
-  /** The open session, or a new one over the same route when the last one died or was torn down for stalling. */
+  /**
+   * The listing connection: the open one, or a new one over the same route when the last one
+   * died or was torn down for stalling. The pool's main lane fetches over it too.
+   */
+  connection(): Promise<Session> {
+    return this.#current();
+  }
+
   async #current(): Promise<Session> {
+    if (this.#closed) throw new GsyncError('interrupted', `the connection to ${this.#spec.alias} was closed: the run is stopping`);
     if (!this.#session.closed()) return this.#session;
     this.#reopening ??= openSession(this.#spec, {
       trust: this.#session.trust,

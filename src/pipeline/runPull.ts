@@ -195,12 +195,23 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     await applyDirAttrs(destination.pathOf(dir), attrs, umask);
     if (dir !== '') store.recordEntries([{ path: dir, kind: 'dir', size: 0, mtime: attrs.mtime, mode: attrs.mode, linkTarget: null }], runId);
   });
+  const bandwidth = request.bytesPerSecond ? shareBandwidth(request.bytesPerSecond) : undefined;
   const transfers = (): TransferPool =>
     (pool ??= new TransferPool(
-      { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, ...(request.bytesPerSecond ? { bandwidth: shareBandwidth(request.bytesPerSecond) } : {}) },
-      connections,
-      // Nothing more is coming soon: what waits to be committed goes now, not after the group gap.
-      () => void committer.flush(),
+      { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, ...(bandwidth ? { bandwidth } : {}) },
+      {
+        connections,
+        // Nothing more is coming soon: what waits to be committed goes now, not after the group gap.
+        onDrained: () => void committer.flush(),
+        // A stalled one is closed: the lister opens another for the next listing or task.
+        mainLane: import('../transfer/taskRunner.js').then(
+          ({ TaskRunner }) =>
+            new TaskRunner(
+              { connection: () => lister.connection(), discard: (stalled) => stalled.close() },
+              { alias: spec.alias, stallTimeoutMs, meter, ...(bandwidth ? { bandwidth } : {}) },
+            ),
+        ),
+      },
     ));
   const ctx: PullContext = {
     lister,
@@ -232,10 +243,19 @@ async function walk(input: WalkInput): Promise<RunSummary> {
 
   // A destination the state file knows nothing in is a first pull: everything listed will be
   // fetched, so the workers start (and log in) while the first directories are still listed.
-  // A re-run starts them only once something needs fetching: none at all on a no-op.
-  if (!store.knowsAnyFile()) ctx.transfers();
-  // Workers stop at once; the queue stops issuing directories when it sees the signal.
-  stop.signal.addEventListener('abort', () => void pool?.close(), { once: true });
+  // A re-run starts them only once the first connection cannot take on what there is to fetch:
+  // none at all on a no-op or a small change.
+  if (!store.knowsAnyFile()) ctx.transfers().start();
+  // Workers and the main connection stop at once (a task on the main lane with them); the queue
+  // stops issuing directories when it sees the signal.
+  stop.signal.addEventListener(
+    'abort',
+    () => {
+      void pool?.close();
+      lister.close();
+    },
+    { once: true },
+  );
   let fatal: GsyncError | undefined;
   // Recorded with the run's end, in one transaction: a killed run's walk is simply done again.
   const outcomes: Array<{ path: string; outcome: DirOutcome }> = [];

@@ -151,6 +151,8 @@ async function handshake(
   const basePrompter = options.trust ? undefined : choosePrompter(options.env ?? process.env, spec.batchMode);
   const prompter = basePrompter && deadline.pausedWhile(basePrompter);
   const auth = await prepareAuth(spec, prompter, options.trust?.credentials[id]);
+  // Given up before a transport (a ProxyCommand, perhaps) exists: nothing to start, nothing to close.
+  if (options.signal?.aborted) throw interruptedConnecting(spec);
   const transport = await openTransport();
   const client = new Client();
   let hostKeyProblem: GsyncError | undefined;
@@ -181,9 +183,14 @@ async function handshake(
         void explained.then((failure) => reject(auth.cancelled() ?? hostKeyProblem ?? failure ?? handshakeError(spec, error, auth)));
       };
       const onClose = (): void => fail(closedDuringHandshake(spec));
-      const onAbort = (): void => fail(new GsyncError('interrupted', `interrupted while connecting to ${spec.alias}`));
+      const onAbort = (): void => fail(interruptedConnecting(spec));
       deadline.start(() => fail(handshakeTimeout(spec)));
       options.signal?.addEventListener('abort', onAbort, { once: true });
+      // Given up while the transport opened.
+      if (options.signal?.aborted) {
+        onAbort();
+        return;
+      }
       client.once('ready', () => {
         client.off('error', fail);
         client.off('close', onClose);
@@ -222,6 +229,10 @@ async function handshake(
       transport.close();
     },
   };
+}
+
+function interruptedConnecting(spec: ConnectSpec): GsyncError {
+  return new GsyncError('interrupted', `interrupted while connecting to ${spec.alias}`);
 }
 
 /**

@@ -11,10 +11,13 @@ export interface WorkerInit {
   readonly spec: ConnectSpec;
   readonly trust: Trust;
   /**
-   * A BroadcastChannel name: 'hang-up' on it asks every worker to close its connection (and
-   * whatever ProxyCommand it runs) before the pool ends the threads, which closes nothing.
+   * A BroadcastChannel name between the pool and its workers. A worker says 'connected' once its
+   * first login is through; 'hang-up' asks every worker to close its connection (and whatever
+   * ProxyCommand it runs) before the pool ends the threads, which closes nothing.
    */
-  readonly hangUpChannel: string;
+  readonly controlChannel: string;
+  /** One Int32, set to 1 when the pool closes: a worker that starts after the hang-up went out sees it here. */
+  readonly closed: SharedArrayBuffer;
   /** --timeout: a connection that brings no data for this long while reads are outstanding is torn down. */
   readonly stallTimeoutMs: number;
   /** --bwlimit: the run's one budget, shared by every worker (absent: no limit, and no cost). */
@@ -23,7 +26,7 @@ export interface WorkerInit {
   readonly meter: SharedArrayBuffer;
 }
 
-export type HangUpMessage = 'hang-up' | 'hung-up';
+export type PoolMessage = 'connected' | 'hang-up' | 'hung-up';
 
 /** A recorded block: its index and the xxhash64 (16 hex digits) of its bytes. */
 export interface BlockRecord {

@@ -235,6 +235,38 @@ describe('within one run', () => {
   });
 });
 
+describe('a re-run with little to fetch', () => {
+  async function mirrored(): Promise<{ root: string; local: string }> {
+    const root = await e2e.remoteTree('changed', { 'a.txt': file('a\n'), logs: dir({ 'old.log': file(3000) }) });
+    const local = join(await e2e.tempDir(), 'out');
+    await pullToEnd(root, local);
+    return { root, local };
+  }
+
+  it('fetches it over its one connection while no worker logs in', async () => {
+    const { root, local } = await mirrored();
+    await writeFile(join(root, 'logs', 'new.log'), pseudoRandomBytes('new log', 200_000));
+    await writeFile(join(root, 'ckpt.bin'), pseudoRandomBytes('new ckpt', 12 * MiB));
+    const connectionsBefore = e2e.proxy.connections;
+    await pullToEnd(root, local);
+    expect(await readTree(local)).toStrictEqual(await readTree(root));
+    expect(e2e.proxy.connections - connectionsBefore).toBe(1);
+  });
+
+  it('goes on over a new connection when that one stalls under a file', async () => {
+    const { root, local } = await mirrored();
+    await writeFile(join(root, 'ckpt.bin'), pseudoRandomBytes('stalled ckpt', 12 * MiB));
+    // Each connection brings 6 MiB: the login, the listing and a block or so of the file.
+    e2e.proxy.setMode({ kind: 'stall-after', bytes: 6 * MiB });
+    const connectionsBefore = e2e.proxy.connections;
+    const result = await runGsync(['pull', '--connections', '1', '--timeout', '1', `via-proxy:${root}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/ckpt\.bin: no data from via-proxy for 1 s: the link stalled; trying again in/);
+    expect(await readTree(local)).toStrictEqual(await readTree(root));
+    expect(e2e.proxy.connections - connectionsBefore).toBeGreaterThanOrEqual(2);
+  });
+});
+
 describe('--append', () => {
   it('extends a file that only grew: fetches the new bytes and the last old block, nothing else', async () => {
     const root = await e2e.remoteTree('grow', { 'train.log': file(64 * MiB + 12_345, { mtime: 1_700_000_000 }) });
