@@ -128,7 +128,7 @@ export class TransferPool {
     ));
   }
 
-  /** The file of the oldest task not finished: piscina runs tasks in order, so a worker is on it. A progress line calls it current. */
+  /** The file of the oldest task not finished: tasks run in the order given, so a worker or the main lane is on it. A progress line calls it current. */
   current(): string | undefined {
     return this.#running.values().next().value?.path;
   }
