@@ -54,7 +54,7 @@ export class Lister {
       // --timeout, as for transfers: a server that stops answering a listing is cut off and asked again.
       const watch = new StallWatch(this.#stallTimeoutMs);
       try {
-        const session = await this.#current();
+        const session = await this.connection();
         listing = await watch.guard(
           () => listRemoteDir(session.sftp, root, dir, this.#bounds, () => watch.fed()),
           () => session.close(),
@@ -87,11 +87,7 @@ export class Lister {
    * The listing connection: the open one, or a new one over the same route when the last one
    * died or was torn down for stalling. The pool's main lane fetches over it too.
    */
-  connection(): Promise<Session> {
-    return this.#current();
-  }
-
-  async #current(): Promise<Session> {
+  async connection(): Promise<Session> {
     if (this.#closed) throw new GsyncError('interrupted', `the connection to ${this.#spec.alias} was closed: the run is stopping`);
     if (!this.#session.closed()) return this.#session;
     this.#reopening ??= openSession(this.#spec, {

@@ -11,6 +11,8 @@ const meter = new ByteMeter(init.meter);
 /** A login still under way when the pool closes is given up, not waited for. */
 const hangingUp = new AbortController();
 const closed = new Int32Array(init.closed);
+/** Set by the pool before it sends the hang-up, so also true once that message came. */
+const poolClosed = (): boolean => Atomics.load(closed, 0) === 1;
 
 const control = new BroadcastChannel(init.controlChannel);
 control.unref();
@@ -39,7 +41,7 @@ async function connection(): Promise<Session> {
   const open = await session;
   if (open && !open.closed()) return open;
   // No new connection once the pool closes: nobody would hang it up.
-  if (hangingUp.signal.aborted || Atomics.load(closed, 0) === 1) throw new GsyncError('interrupted', 'the transfer pool is closing');
+  if (poolClosed()) throw new GsyncError('interrupted', 'the transfer pool is closing');
   session = openSession(init.spec, {
     trust: init.trust,
     answerTimeoutMs: init.stallTimeoutMs,
@@ -63,7 +65,7 @@ const runner = new TaskRunner(
 );
 
 // The pool closed while this thread was starting: the hang-up went out before anyone listened.
-if (Atomics.load(closed, 0) === 1) {
+if (poolClosed()) {
   hangUp();
 } else {
   // Workers start because there is something to fetch: the handshake starts with the thread, not
