@@ -1,4 +1,5 @@
-import { rename, rm } from 'node:fs/promises';
+import { renameSync, rmSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parentOf } from '../core/names.js';
 import type { ManifestRow, Problem } from '../core/types.js';
 import { localIoError } from '../errors/classify.js';
@@ -99,8 +100,11 @@ export class Committer {
       const held = await this.localDirs.hold(batch.map((item) => parentOf(item.entry.row.path)));
       let placed: Pending[];
       try {
-        // Every entry of a batch has its own final path, so the renames are independent.
-        const problems = await Promise.all(batch.map((item) => this.place(item.entry, held.pathOf(item.entry.row.path))));
+        const problems: Array<Problem | undefined> = [];
+        for (const [i, item] of batch.entries()) {
+          if (i > 0 && i % RENAMES_PER_TURN === 0) await nextTurn();
+          problems.push(place(item.entry, held.pathOf(item.entry.row.path)));
+        }
         placed = batch.filter((item, i) => {
           if (problems[i]) item.done(problems[i]);
           return !problems[i];
@@ -120,20 +124,27 @@ export class Committer {
       for (const item of batch) item.fail(fatal);
     }
   }
+}
 
-  /**
-   * rename replaces a file or a symlink itself and never writes through a planted symlink; onto
-   * a directory it fails with EISDIR, which is the one conflict to report (no look first: that
-   * would cost a call per file and could be stale by the rename).
-   */
-  private async place(entry: ReadyEntry, finalPath: string): Promise<Problem | undefined> {
-    try {
-      await rename(entry.partialPath, finalPath);
-      return undefined;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EISDIR') throw error;
-      await rm(entry.partialPath, { force: true });
-      return { path: entry.row.path, stage: 'commit', code: 'conflict', message: 'a local directory stands where the remote has a file' };
-    }
+/**
+ * Renames run on this thread, this many between turns of the event loop: through the thread pool
+ * each cost ~2.5 times the CPU (20,000 of them, 0.40 s against 0.16 s), and a turn waits for
+ * this many at most (~1 ms here).
+ */
+const RENAMES_PER_TURN = 128;
+
+/**
+ * rename replaces a file or a symlink itself and never writes through a planted symlink; onto
+ * a directory it fails with EISDIR, which is the one conflict to report (no look first: that
+ * would cost a call per file and could be stale by the rename).
+ */
+function place(entry: ReadyEntry, finalPath: string): Problem | undefined {
+  try {
+    renameSync(entry.partialPath, finalPath);
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EISDIR') throw error;
+    rmSync(entry.partialPath, { force: true });
+    return { path: entry.row.path, stage: 'commit', code: 'conflict', message: 'a local directory stands where the remote has a file' };
   }
 }

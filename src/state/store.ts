@@ -43,7 +43,7 @@ interface PartialDbRow {
 export class StateStore {
   private readonly db: Database.Database;
   private readonly selectDir: Database.Statement<[string], ManifestRow>;
-  private readonly upsert: Database.Statement;
+  private readonly upsert: Database.Statement<[string, string, string, number, number, number, string | null, number]>;
   private readonly insertProblem: Database.Statement;
   /**
    * Prepared once, on first use (preparing it per call cost 20,000 files ~0.15 s); not before, as
@@ -58,7 +58,7 @@ export class StateStore {
     this.selectDir = db.prepare('SELECT path, kind, size, mtime, mode, link_target AS linkTarget FROM manifest WHERE dir = ?');
     this.upsert = db.prepare(
       `INSERT INTO manifest (path, dir, kind, size, mtime, mode, link_target, run_id)
-       VALUES (@path, @dir, @kind, @size, @mtime, @mode, @linkTarget, @runId)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, size = excluded.size, mtime = excluded.mtime,
          mode = excluded.mode, link_target = excluded.link_target, run_id = excluded.run_id`,
     );
@@ -113,10 +113,9 @@ export class StateStore {
   /** Records entries now in place, in one transaction. */
   recordEntries(rows: readonly ManifestRow[], runId: number): void {
     if (rows.length === 0) return;
+    // Positional parameters: named ones, from an object per row, cost 20,000 rows twice the time.
     this.#write(() => {
-      for (const row of rows) {
-        this.upsert.run({ ...row, dir: parentOf(row.path), runId });
-      }
+      for (const row of rows) this.upsert.run(row.path, parentOf(row.path), row.kind, row.size, row.mtime, row.mode, row.linkTarget ?? null, runId);
     });
   }
 
