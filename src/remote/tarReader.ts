@@ -32,6 +32,7 @@ export interface TarReport {
 }
 
 const BLOCK = 512;
+const EMPTY = Buffer.alloc(0);
 /** A GNU long name longer than this is not a path any system has. */
 const MAX_LONG_NAME = 64 * 1024;
 /** A file that changed since the listing is skipped (read through) up to this size; bigger breaks the stream. */
@@ -45,14 +46,17 @@ type State =
   | { readonly kind: 'ended' }
   | { readonly kind: 'broken' };
 
+/** Shared: the reader returns to it after every file. */
+const AT_HEADER: State = { kind: 'header' };
+
 export class TarReader {
   readonly #wanted: readonly WantedEntry[];
   readonly #sink: TarSink;
-  #state: State = { kind: 'header' };
+  #state: State = AT_HEADER;
   /** The next wanted index a header may name (tar skips a file it cannot read; it never goes back). */
   #next = 0;
   #longName: Buffer | undefined;
-  #pending: Buffer = Buffer.alloc(0);
+  #pending: Buffer = EMPTY;
   readonly #complete: number[] = [];
   #broken: string | undefined;
 
@@ -71,38 +75,41 @@ export class TarReader {
 
   /** Feeds the next bytes of the stream. Returns false once the stream is broken: stop reading. */
   push(chunk: Buffer): boolean {
-    let input = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;
-    this.#pending = Buffer.alloc(0);
-    while (input.length > 0) {
+    const input = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : chunk;
+    this.#pending = EMPTY;
+    // An offset into the input, not a view per step: a view costs an object, and a header three steps.
+    let at = 0;
+    while (at < input.length) {
       const state = this.#state;
+      const left = input.length - at;
       if (state.kind === 'broken') return false;
       if (state.kind === 'ended') return true; // the zero blocks tar pads its last record with
       if (state.kind === 'header') {
-        if (input.length < BLOCK) {
-          this.#pending = Buffer.from(input);
+        if (left < BLOCK) {
+          this.#pending = Buffer.from(input.subarray(at));
           return true;
         }
-        this.#header(input.subarray(0, BLOCK));
-        input = input.subarray(BLOCK);
+        this.#header(input.subarray(at, at + BLOCK));
+        at += BLOCK;
         continue;
       }
       if (state.kind === 'skip') {
-        const take = Math.min(state.left, input.length);
+        const take = Math.min(state.left, left);
         state.left -= take;
-        input = input.subarray(take);
-        if (state.left === 0) this.#state = { kind: 'header' };
+        at += take;
+        if (state.left === 0) this.#state = AT_HEADER;
         continue;
       }
       const padded = paddedSize(state.size);
-      const take = Math.min(padded - state.got, input.length);
+      const take = Math.min(padded - state.got, left);
       const useful = Math.max(0, Math.min(take, state.size - state.got));
       if (state.kind === 'long-name') {
-        if (useful > 0) state.parts.push(Buffer.from(input.subarray(0, useful)));
+        if (useful > 0) state.parts.push(Buffer.from(input.subarray(at, at + useful)));
       } else if (useful > 0) {
-        this.#sink.data(state.index, input.subarray(0, useful), state.got);
+        this.#sink.data(state.index, input.subarray(at, at + useful), state.got);
       }
       state.got += take;
-      input = input.subarray(take);
+      at += take;
       if (state.got < padded) continue;
       if (state.kind === 'long-name') {
         const name = Buffer.concat(state.parts);
@@ -112,7 +119,7 @@ export class TarReader {
         this.#sink.end(state.index);
         this.#complete.push(state.index);
       }
-      this.#state = { kind: 'header' };
+      this.#state = AT_HEADER;
     }
     return this.#state.kind !== 'broken';
   }
@@ -142,7 +149,7 @@ export class TarReader {
     if (size !== wanted.size || mtime !== wanted.mtime) {
       // Changed since it was listed: not this copy's to keep, and SFTP will say how it changed.
       if (size > MAX_SKIP) return void (this.#state = this.#break('a changed entry is too big to skip'));
-      this.#state = size === 0 ? { kind: 'header' } : { kind: 'skip', left: paddedSize(size) };
+      this.#state = size === 0 ? AT_HEADER : { kind: 'skip', left: paddedSize(size) };
       return;
     }
     this.#sink.begin(index);
@@ -172,32 +179,49 @@ function paddedSize(size: number): number {
 /** The header's checksum: its bytes summed with the checksum field read as spaces. */
 function checksumHolds(block: Buffer): boolean {
   const stored = numberField(block, 148, 8);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (block[i] as number);
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 148; i++) sum += block[i] as number;
+  for (let i = 156; i < BLOCK; i++) sum += block[i] as number;
   return stored === sum;
 }
 
-/** An octal field (NUL- or space-terminated), or GNU's base-256 for big numbers; undefined if neither. */
+const SPACE = 0x20;
+const DIGIT_0 = 0x30;
+
+/**
+ * An octal field (leading spaces, then digits, then NUL- or space-terminated), or GNU's base-256
+ * for big numbers; undefined if neither. Read byte by byte: it runs three times a header.
+ */
 function numberField(block: Buffer, offset: number, length: number): number | undefined {
-  const field = block.subarray(offset, offset + length);
-  if (((field[0] ?? 0) & 0x80) !== 0) {
+  const end = offset + length;
+  const first = block[offset] as number;
+  if ((first & 0x80) !== 0) {
     // Base-256, big-endian, the first byte's top bit the marker; a negative value has no use here.
-    if (((field[0] as number) & 0x40) !== 0) return undefined;
-    let value = (field[0] as number) & 0x3f;
-    for (let i = 1; i < field.length; i++) {
-      value = value * 256 + (field[i] as number);
+    if ((first & 0x40) !== 0) return undefined;
+    let value = first & 0x3f;
+    for (let i = offset + 1; i < end; i++) {
+      value = value * 256 + (block[i] as number);
       if (!Number.isSafeInteger(value)) return undefined;
     }
     return value;
   }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
-  if (!/^[0-7]+$/.test(text)) return undefined;
-  const value = parseInt(text, 8);
-  return Number.isSafeInteger(value) ? value : undefined;
+  let i = offset;
+  while (i < end && block[i] === SPACE) i++;
+  let value = 0;
+  let digits = 0;
+  for (; i < end; i++, digits++) {
+    const digit = (block[i] as number) - DIGIT_0;
+    if (digit < 0 || digit > 7) break;
+    value = value * 8 + digit;
+  }
+  // What follows the digits may only be the terminator: NULs and spaces to the field's end.
+  for (; i < end; i++) if (block[i] !== 0 && block[i] !== SPACE) return undefined;
+  return digits > 0 && Number.isSafeInteger(value) ? value : undefined;
 }
 
+/** The name field up to its NUL: a view, compared at once, never kept. */
 function cString(block: Buffer, offset: number, length: number): Buffer {
   const field = block.subarray(offset, offset + length);
   const nul = field.indexOf(0);
-  return Buffer.from(nul === -1 ? field : field.subarray(0, nul));
+  return nul === -1 ? field : field.subarray(0, nul);
 }

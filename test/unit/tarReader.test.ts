@@ -31,6 +31,16 @@ function collect(wanted: readonly WantedEntry[], stream: Buffer, chunk = stream.
 }
 
 
+/** `block` with one field rewritten and its checksum made right again: number fields as other tars write them. */
+function withField(block: Buffer, offset: number, field: Buffer): Buffer {
+  const out = Buffer.from(block);
+  field.copy(out, offset);
+  out.fill(0x20, 148, 156);
+  const sum = out.reduce((total, byte) => total + byte, 0);
+  out.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return out;
+}
+
 function wanted(name: string, content: Buffer, mtime = MTIME): WantedEntry {
   return { name: Buffer.from(name), size: content.length, mtime };
 }
@@ -100,6 +110,25 @@ describe('TarReader', () => {
     const { report } = collect([wanted('/srv/a', content, MTIME - 1)], Buffer.concat([entry('/srv/a', content), END]));
     expect(report.complete).toEqual([]);
     expect(report.broken).toBeUndefined();
+  });
+
+  it('reads a size written with leading spaces, a space for its end, or in base-256, and refuses one that is no number', () => {
+    const content = pseudoRandomBytes('sized', 700);
+    const body = Buffer.concat([content, Buffer.alloc(1024 - content.length)]);
+    const base = header({ name: '/srv/a', size: content.length });
+    const base256 = Buffer.alloc(12);
+    base256[0] = 0x80;
+    base256.writeUInt32BE(content.length, 8);
+    for (const field of [Buffer.from('   00001274\0', 'latin1'), Buffer.from('00000001274 ', 'latin1'), Buffer.from('1274\0       ', 'latin1'), base256]) {
+      const { report, files } = collect([wanted('/srv/a', content)], Buffer.concat([withField(base, 124, field), body, END]));
+      expect(report, field.toString('latin1')).toEqual({ complete: [0], broken: undefined, ended: true });
+      expect(files.get(0)?.equals(content)).toBe(true);
+    }
+    for (const field of ['0000000127x\0', '000012 74\0  ', '\0\0\0\0\0\0\0\0\0\0\0\0', '0000001274 7', '00000001278\0']) {
+      const { report, calls } = collect([wanted('/srv/a', content)], Buffer.concat([withField(base, 124, Buffer.from(field, 'latin1')), body, END]));
+      expect(report.broken, JSON.stringify(field)).toMatch(/no readable size/);
+      expect(calls).toEqual([]);
+    }
   });
 
   it('gives up on an absurd size instead of reading through it', () => {
