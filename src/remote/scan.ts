@@ -82,16 +82,34 @@ export async function listRemoteDir(
   return { entries: withoutDuplicates(dir, listed, problems).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), problems };
 }
 
+/**
+ * READDIRs in flight on one handle. OpenSSH's server answers them in turn, each with the next
+ * batch of names (~100), so a directory of up to two batches ends in two round trips, not three.
+ * Replies are taken in the order sent; once one says EOF no more are sent, and names in a reply
+ * after it (a server that answered out of turn) still count.
+ */
+const READDIRS_AT_ONCE = 2;
+
 /** READDIR until EOF, as ssh2's own readdir does, but bounded: it would gather an endless listing forever. */
 async function readWholeDir(sftp: SFTPWrapper, path: string, bounds: ListingBounds, onReply: () => void): Promise<FileEntryWithStats[]> {
   const handle = await opendir(sftp, path);
+  const inFlight: Array<Promise<FileEntryWithStats[] | undefined>> = [];
   try {
     const entries: FileEntryWithStats[] = [];
     const started = Date.now();
     let chars = 0;
     let empty = 0;
-    for (let batch = await readdirBatch(sftp, handle); batch; batch = await readdirBatch(sftp, handle)) {
+    let ended = false;
+    for (;;) {
+      while (!ended && inFlight.length < READDIRS_AT_ONCE) inFlight.push(readdirBatch(sftp, handle));
+      const next = inFlight.shift();
+      if (!next) return entries;
+      const batch = await next;
       onReply();
+      if (!batch) {
+        ended = true;
+        continue;
+      }
       empty = batch.length === 0 ? empty + 1 : 0;
       for (const item of batch) {
         chars += item.filename.length;
@@ -100,8 +118,9 @@ async function readWholeDir(sftp: SFTPWrapper, path: string, bounds: ListingBoun
       const over = pastBounds(entries.length, chars, empty, Date.now() - started, bounds);
       if (over) throw new GsyncError('remote-io', `the listing went past its bounds: ${over}`);
     }
-    return entries;
   } finally {
+    // Given up on (a bound, a failed READDIR): the replies still due are not waited for.
+    for (const reply of inFlight) reply.catch(() => undefined);
     void closeHandle(sftp, handle);
   }
 }
