@@ -186,6 +186,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const localDirs = new LocalDirs(destination);
   const committer = new Committer(destination, localDirs, (rows) => store.recordEntries(rows, runId));
   let pool: TransferPool | undefined;
+  const firstPull = !store.knowsAnyFile();
   const connections = request.connections ?? defaultConnections();
   const retry = retryPolicyOf(request);
   const lister = new Lister(session, spec, retry, stop.signal, listingBounds(request), stallTimeoutMs, (bytes) => meter.addWire(bytes));
@@ -203,6 +204,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
         connections,
         // Nothing more is coming soon: what waits to be committed goes now, not after the group gap.
         onDrained: () => void committer.flush(),
+        // A destination the state file knows nothing in: everything listed will be fetched.
+        firstPull,
         // A stalled one is closed: the lister opens another for the next listing or task.
         mainLane: import('../transfer/taskRunner.js').then(
           ({ TaskRunner }) =>
@@ -241,11 +244,6 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     partialPath: () => join(destination.partialDir, `${runId}-${partialSecret}-${++partials}`),
   };
 
-  // A destination the state file knows nothing in is a first pull: everything listed will be
-  // fetched, so the workers start (and log in) while the first directories are still listed.
-  // A re-run starts them only once the first connection cannot take on what there is to fetch:
-  // none at all on a no-op or a small change.
-  if (!store.knowsAnyFile()) ctx.transfers().start();
   // Workers and the main connection stop at once (a task on the main lane with them); the queue
   // stops issuing directories when it sees the signal.
   stop.signal.addEventListener(
@@ -264,15 +262,25 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     stop.abort();
   };
   const ticker = new ProgressTicker(sink, tally, meter, () => pool?.current());
+  // Each directory queued is one the tar lane may still get files from, until it has handed them over.
+  const handOvers = new Map<string, () => void>();
+  const expect = (ref: DirRef): DirRef => {
+    if (ctx.tarLane) handOvers.set(ref.path, ctx.tarLane.expect());
+    return ref;
+  };
+  const handedOver = (dir: string): void => {
+    handOvers.get(dir)?.();
+    handOvers.delete(dir);
+  };
   try {
     const rootRef: DirRef = { path: '', attrs: ctx.rootAttrs };
     await runQueue(
-      [rootRef],
+      [expect(rootRef)],
       DIRS_AT_ONCE,
       async (ref, enqueue) => {
         try {
           sink.emit({ type: 'dir-start', path: ref.path });
-          const outcome = await pullDir(ctx, ref, enqueue);
+          const outcome = await pullDir(ctx, ref, (sub) => enqueue(expect(sub)), () => handedOver(ref.path)).finally(() => handedOver(ref.path));
           // A directory cut short by a stop has no outcome yet: the next run walks it again.
           if (!stop.signal.aborted) {
             outcomes.push({ path: ref.path, outcome });

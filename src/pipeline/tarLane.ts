@@ -53,10 +53,28 @@ export class TarLane {
   #lingering: NodeJS.Timeout | undefined;
   /** The oldest waiting file has waited long enough: what waits may go short. */
   #lingered = false;
+  /** Directories that may still hand files over: while there are none, nothing lingers. */
+  #coming = 0;
 
   constructor(pool: () => TransferPool, limits: TarLaneLimits = defaultTarLaneLimits) {
     this.#pool = pool;
     this.#limits = limits;
+  }
+
+  /**
+   * A directory is on its way (queued to be walked): its small files may join a task. Call what
+   * this returns once it has handed its files over, or never will (repeats do nothing). Once no
+   * directory is on its way, a short task goes at once: over a 20 ms round trip, the lingering
+   * after the last listing was 25 ms of a 0.8 s pull of 100 files.
+   */
+  expect(): () => void {
+    this.#coming++;
+    let pending = true;
+    return () => {
+      if (!pending) return;
+      pending = false;
+      if (--this.#coming === 0) this.#schedule();
+    };
   }
 
   /** Fetches what it can into the files' partials; the rest are SFTP's to copy. */
@@ -79,6 +97,11 @@ export class TarLane {
     if (this.#waiting.length === 0) {
       this.#lingered = false;
       return;
+    }
+    if (this.#coming === 0) {
+      clearTimeout(this.#lingering);
+      this.#lingering = undefined;
+      this.#lingered = true;
     }
     if (!this.#lingered) {
       if (this.#lingering !== undefined) return;

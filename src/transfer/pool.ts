@@ -25,13 +25,18 @@ export interface PoolOptions {
   /**
    * The run's first connection, on the main thread: it takes tasks until the first worker is
    * logged in. A worker's thread start and login took 0.14 s on a LAN and 0.35 s on a 20 ms round
-   * trip, while the first connection sat idle after listing. Unless start() was called, the
-   * workers start only once it cannot take a task: on 2 cores, a worker starting beside a
-   * transfer slowed both, and a small change needs none. Once they were started, it takes only
-   * tar tasks: one exec channel on a connection already open, while each worker keeps its files
-   * in the order given. A promise: its code loads with the pool, and a no-op run needs none of it.
+   * trip, while the first connection sat idle after listing. The workers start only once it
+   * cannot take a task: on 2 cores, a worker starting beside a transfer slowed both, and a small
+   * change needs none. A promise: its code loads with the pool, and a no-op run needs none of it.
    */
   readonly mainLane?: Promise<TaskRunner>;
+  /**
+   * A first pull: the main lane takes only tar tasks (one exec channel on a connection already
+   * open), while each worker keeps its files in the order given. The first other task starts the
+   * workers. They used to start with the walk: over a 20 ms round trip, a first pull of 100
+   * small files then spent 0.55 s of CPU (a thread and a login it never used) against 0.45 s.
+   */
+  readonly firstPull?: boolean;
 }
 
 /**
@@ -41,7 +46,7 @@ export interface PoolOptions {
  */
 export class TransferPool {
   readonly #init: Omit<WorkerInit, 'controlChannel' | 'closed'>;
-  /** Started by start() or the first task the main lane cannot take; loaded then too: a no-op run never needs it (~30 ms). */
+  /** Started by the first task the main lane cannot take; loaded then too: a no-op run never needs it (~30 ms). */
   #piscina: Promise<Piscina> | undefined;
   readonly #controlChannel = `gsync-pool-${randomUUID()}`;
   /** Hears a worker say it is connected; later, carries the hang-up. */
@@ -55,8 +60,7 @@ export class TransferPool {
   #mainLane: Promise<TaskRunner> | undefined;
   #mainLaneTasks = 0;
   #mainLaneBytes = 0;
-  /** start() was called: the workers were wanted from the first, whatever the main lane could take. */
-  #started = false;
+  readonly #firstPull: boolean;
   /** Set when the pool closes: a worker still starting up then reads it instead of a hang-up it could not hear yet. */
   readonly #closed = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 
@@ -65,17 +69,12 @@ export class TransferPool {
     this.#connections = options.connections;
     this.#onDrained = options.onDrained;
     this.#mainLane = options.mainLane;
+    this.#firstPull = options.firstPull ?? false;
     this.#control = new BroadcastChannel(this.#controlChannel);
     this.#control.unref();
     this.#control.onmessage = (event): void => {
       if ((event as { data: unknown }).data === 'connected') this.#mainLane = undefined;
     };
-  }
-
-  /** Starts the workers (and their logins) now: a first pull will fetch everything it lists. */
-  start(): void {
-    this.#started = true;
-    void this.#workers();
   }
 
   async run(task: FetchTask | BlockTask | TarTask): Promise<TaskResult> {
@@ -109,7 +108,7 @@ export class TransferPool {
   }
 
   #takesOnMainLane(task: FetchTask | BlockTask | TarTask, bytes: number): boolean {
-    if (!this.#mainLane || (this.#started && task.kind !== 'tar')) return false;
+    if (!this.#mainLane || (this.#firstPull && task.kind !== 'tar')) return false;
     return this.#mainLaneTasks < MAIN_LANE_TASKS && this.#mainLaneBytes + bytes <= MAIN_LANE_BYTES;
   }
 

@@ -267,6 +267,26 @@ describe('a re-run with little to fetch', () => {
   });
 });
 
+describe('a first pull the first connection can carry', () => {
+  it('starts no worker: 1,500 small files come as tar over the one connection that listed them', async () => {
+    const tree = Object.fromEntries(
+      Array.from({ length: 15 }, (_, d) => [`d${d}`, dir(Object.fromEntries(Array.from({ length: 100 }, (_, f) => [`f${f}.txt`, file(1000 + ((d * 100 + f) % 3000))])))]),
+    );
+    const root = await e2e.remoteTree('first-small', tree);
+    const local = join(await e2e.tempDir(), 'out');
+    const connectionsBefore = e2e.proxy.connections;
+    const result = await runGsync(['pull', '--json', `via-proxy:${root}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const transfers = result.stdout
+      .split('\n')
+      .filter((line) => line.includes('"event":"file"'))
+      .map((line) => (JSON.parse(line) as { transfer: string }).transfer);
+    expect(transfers).toStrictEqual(Array.from({ length: 1500 }, () => 'tar'));
+    expect(await readTree(local)).toStrictEqual(await readTree(root));
+    expect(e2e.proxy.connections - connectionsBefore).toBe(1);
+  });
+});
+
 describe('--append', () => {
   it('extends a file that only grew: fetches the new bytes and the last old block, nothing else', async () => {
     const root = await e2e.remoteTree('grow', { 'train.log': file(64 * MiB + 12_345, { mtime: 1_700_000_000 }) });
