@@ -27,6 +27,7 @@ import { runQueue } from '../schedule/queue.js';
 import { shareBandwidth } from '../transfer/bandwidth.js';
 import type { ByteMeter } from '../transfer/meter.js';
 import { TransferPool, defaultConnections } from '../transfer/pool.js';
+import { TAR_COMMAND } from '../transfer/tarFetch.js';
 import { prepareDestination, sweepPartials, sweepStalePartials } from './destination.js';
 import { DirCompletion } from './dirCompletion.js';
 import { dryRun } from './dryRun.js';
@@ -254,6 +255,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     },
     { once: true },
   );
+  // A first pull fetches its small files by tar, the first of them over this connection.
+  if (firstPull && ctx.tarLane) session.warmExec(TAR_COMMAND);
   let fatal: GsyncError | undefined;
   // Recorded with the run's end, in one transaction: a killed run's walk is simply done again.
   const outcomes: Array<{ path: string; outcome: DirOutcome }> = [];

@@ -27,6 +27,12 @@ export interface Session {
   readonly trust: Trust;
   /** Runs a command on the server (a constant string: never built from remote names) on a channel of its own. */
   exec(command: string): Promise<ClientChannel>;
+  /**
+   * Starts `command` now (as exec), for the next exec of the same command to take: its channel's
+   * opening and the command's start (two round trips) overlap what comes before. An answer it never
+   * gets is a process waiting on its stdin until the connection closes.
+   */
+  warmExec(command: string): void;
   close(): void;
   /** Closed by us or died: nothing sent on it will be answered. */
   closed(): boolean;
@@ -271,13 +277,26 @@ function sessionOf(link: Link, sftp: SFTPWrapper, spec: ConnectSpec, trust: Trus
   link.client.once('close', () => {
     if (!closedByUs) reason = link.lastError().then((lastError) => lostError(spec, lastError));
   });
+  const exec = (command: string): Promise<ClientChannel> =>
+    new Promise((resolve, reject) => {
+      link.client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+    });
+  let warm: { readonly command: string; readonly channel: Promise<ClientChannel> } | undefined;
   return {
     sftp,
     trust,
-    exec: (command) =>
-      new Promise((resolve, reject) => {
-        link.client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
-      }),
+    exec: (command) => {
+      if (warm?.command !== command) return exec(command);
+      const { channel } = warm;
+      warm = undefined;
+      return channel;
+    },
+    warmExec: (command) => {
+      if (warm) return;
+      warm = { command, channel: exec(command) };
+      // Its failure is met by the exec that takes it.
+      warm.channel.catch(() => undefined);
+    },
     close: () => {
       closedByUs = true;
       link.close();
