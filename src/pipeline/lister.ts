@@ -27,6 +27,8 @@ export class Lister {
   readonly #maxTotal: number;
   readonly #onReceived: ((bytes: number) => void) | undefined;
   #closed = false;
+  /** Listings begun before the walk (listAhead), by directory: each is taken by the walk's list() of it. */
+  readonly #ahead = new Map<string, Promise<RemoteListing | undefined>>();
 
   constructor(
     session: Session,
@@ -47,26 +49,35 @@ export class Lister {
     this.#onReceived = onReceived;
   }
 
+  /** A listing of `dir` begun before this lister (listAhead): list() takes it instead of asking again, unless it failed. */
+  adopt(dir: string, listing: Promise<RemoteListing | undefined>): void {
+    this.#ahead.set(dir, listing);
+  }
+
   async list(root: string, dir: string, notice: (message: string, retry: RetryInfo) => void): Promise<RemoteListing> {
     if (this.#listed >= this.#maxTotal) return this.#pastTotal(dir);
-    let listing: RemoteListing | undefined;
-    await retrying({ retry: this.#retry, signal: this.#signal }, 'listing again', notice, async () => {
-      // --timeout, as for transfers: a server that stops answering a listing is cut off and asked again.
-      const watch = new StallWatch(this.#stallTimeoutMs);
-      try {
-        const session = await this.connection();
-        listing = await watch.guard(
-          () => listRemoteDir(session.sftp, root, dir, this.#bounds, () => watch.fed()),
-          () => session.close(),
-        );
-        return { failure: undefined, progressed: true };
-      } catch (error) {
-        if (watch.stalled) return { failure: stalledListing(this.#spec, dir, watch.timeoutMs), progressed: false };
-        // A request failed because the link died: the link's reason says more than the request's.
-        const reason = this.#session.closeReason();
-        return { failure: reason ? await reason : classify(error), progressed: false };
-      }
-    });
+    const ahead = this.#ahead.get(dir);
+    this.#ahead.delete(dir);
+    let listing = await ahead;
+    if (!listing) {
+      await retrying({ retry: this.#retry, signal: this.#signal }, 'listing again', notice, async () => {
+        // --timeout, as for transfers: a server that stops answering a listing is cut off and asked again.
+        const watch = new StallWatch(this.#stallTimeoutMs);
+        try {
+          const session = await this.connection();
+          listing = await watch.guard(
+            () => listRemoteDir(session.sftp, root, dir, this.#bounds, () => watch.fed()),
+            () => session.close(),
+          );
+          return { failure: undefined, progressed: true };
+        } catch (error) {
+          if (watch.stalled) return { failure: stalledListing(this.#spec, dir, watch.timeoutMs), progressed: false };
+          // A request failed because the link died: the link's reason says more than the request's.
+          const reason = this.#session.closeReason();
+          return { failure: reason ? await reason : classify(error), progressed: false };
+        }
+      });
+    }
     const listed = listing as RemoteListing;
     this.#listed += listed.entries.length;
     return this.#listed > this.#maxTotal ? this.#pastTotal(dir) : listed;
@@ -101,6 +112,22 @@ export class Lister {
     this.#session = await this.#reopening;
     return this.#session;
   }
+}
+
+/**
+ * One attempt at listing `dir`, begun before the run is ready to walk (its root, while the root's
+ * STAT is answered and the destination is made ready): a Lister adopts it. No retry: a failure is
+ * undefined, and the walk lists it again as it would have. A stall closes the session, as the
+ * Lister does, so that the walk's listing opens another.
+ */
+export function listAhead(session: Session, root: string, dir: string, bounds: ListingBounds, stallTimeoutMs: number): Promise<RemoteListing | undefined> {
+  const watch = new StallWatch(stallTimeoutMs);
+  return watch
+    .guard(
+      () => listRemoteDir(session.sftp, root, dir, bounds, () => watch.fed()),
+      () => session.close(),
+    )
+    .catch(() => undefined);
 }
 
 function stalledListing(spec: ConnectSpec, dir: string, timeoutMs: number): GsyncError {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defaultLocalName } from '../core/target.js';
+import { defaultLocalName, sftpPath } from '../core/target.js';
 import type { DirOutcome, DirRef, RunSummary } from '../core/types.js';
 import type { LinksMode } from '../core/links.js';
 import { deleteRefusal } from '../core/deleteGuard.js';
@@ -33,7 +33,7 @@ import { DirCompletion } from './dirCompletion.js';
 import { dryRun } from './dryRun.js';
 import { openFirstConnection, type FirstConnection } from './firstConnection.js';
 import type { DryRunSummary, EventSink } from './events.js';
-import { Lister } from './lister.js';
+import { listAhead, Lister } from './lister.js';
 import { ProgressTicker } from './progress.js';
 import { applyDirAttrs, pullDir, type PullContext } from './pullDir.js';
 import { resolveRemoteRoot, type RemoteRoot } from './remoteRoot.js';
@@ -101,19 +101,24 @@ const DIRS_AT_ONCE = 32;
 export async function runPull(request: PullRequest, sink: EventSink, connecting?: Promise<FirstConnection>): Promise<RunSummary | DryRunSummary> {
   const { started, target, spec, session, stallTimeoutMs, meter } = await (connecting ?? openFirstConnection(request));
   try {
+    // Asked for with the root's STAT: both travel at once, and the names arrive while the destination is made ready.
+    const rootListing = listAhead(session, sftpPath(target.path), '', listingBounds(request), stallTimeoutMs);
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
     const localDir = localDirFor(root, target.path, request.localDir);
-    if (request.dryRun) return await planOnly(request, sink, { session, spec, root, localDir, started, stallTimeoutMs });
+    if (request.dryRun) return await planOnly(request, sink, { session, spec, root, rootListing, localDir, started, stallTimeoutMs });
     const destination = await prepareDestination(localDir);
     const lock = await acquireLock(destination.stateDir);
     try {
       const store = openState(destination);
       try {
+        const firstPull = !store.knowsAnyFile();
+        // Its small files come by tar, the first of them over this connection: the server's tar starts now, while the rest gets ready.
+        if (firstPull && tarAllowed(request)) session.warmExec(TAR_COMMAND);
         await sweepPartials(destination, new Set(store.partials().map((p) => p.name)));
         const reserve = await SpaceReserve.claim(destination.stateDir);
         const runId = store.startRun(request.source, started);
         sink.emit({ type: 'start', runId, source: request.source, destination: destination.root });
-        return await walk({ request, sink, session, root, store, runId, started, destination, spec, reserve, stallTimeoutMs, meter });
+        return await walk({ request, sink, session, root, rootListing, store, firstPull, runId, started, destination, spec, reserve, stallTimeoutMs, meter });
       } finally {
         store.close();
       }
@@ -129,9 +134,10 @@ export async function runPull(request: PullRequest, sink: EventSink, connecting?
 function planOnly(
   request: PullRequest,
   sink: EventSink,
-  run: { session: Session; spec: ConnectSpec; root: RemoteRoot; localDir: string; started: number; stallTimeoutMs: number },
+  run: { session: Session; spec: ConnectSpec; root: RemoteRoot; rootListing: RootListing; localDir: string; started: number; stallTimeoutMs: number },
 ): Promise<DryRunSummary> {
   const lister = new Lister(run.session, run.spec, retryPolicyOf(request), request.signal, listingBounds(request), run.stallTimeoutMs);
+  if (run.root.kind === 'dir') lister.adopt('', run.rootListing);
   return dryRun({
     localDir: run.localDir,
     root: run.root,
@@ -143,6 +149,11 @@ function planOnly(
     signal: request.signal,
     started: run.started,
   }).finally(() => lister.close());
+}
+
+/** --bwlimit paces SFTP READs; a tar stream has no such pacing, so a capped run does without it. */
+function tarAllowed(request: PullRequest): boolean {
+  return !request.noTar && !request.bytesPerSecond;
 }
 
 function retryPolicyOf(request: PullRequest): RetryPolicy {
@@ -157,14 +168,20 @@ function listingBounds(request: PullRequest): ListingBounds & { readonly maxTota
   return { maxEntries: request.maxDirEntries ?? defaultListingBounds.maxEntries, maxTotalEntries: request.maxEntries ?? DEFAULT_MAX_ENTRIES };
 }
 
+type RootListing = ReturnType<typeof listAhead>;
+
 interface WalkInput {
   readonly request: PullRequest;
   readonly sink: EventSink;
   readonly spec: ConnectSpec;
   readonly session: Session;
   readonly root: RemoteRoot;
+  /** The root's listing, asked for with its STAT (listAhead). */
+  readonly rootListing: RootListing;
   readonly destination: Destination;
   readonly store: StateStore;
+  /** The state file knows no file in the destination: everything listed will be fetched. */
+  readonly firstPull: boolean;
   readonly runId: number;
   readonly started: number;
   readonly reserve: SpaceReserve;
@@ -175,7 +192,7 @@ interface WalkInput {
 }
 
 async function walk(input: WalkInput): Promise<RunSummary> {
-  const { request, sink, session, root, store, runId, destination, spec, stallTimeoutMs, meter } = input;
+  const { request, sink, session, root, rootListing, store, firstPull, runId, destination, spec, stallTimeoutMs, meter } = input;
   // Stops the walk: the user's interrupt, or the first fatal failure (which no other directory can get past either).
   const stop = new AbortController();
   const interrupt = (): void => stop.abort();
@@ -187,10 +204,10 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const localDirs = new LocalDirs(destination);
   const committer = new Committer(destination, localDirs, (rows) => store.recordEntries(rows, runId));
   let pool: TransferPool | undefined;
-  const firstPull = !store.knowsAnyFile();
   const connections = request.connections ?? defaultConnections();
   const retry = retryPolicyOf(request);
   const lister = new Lister(session, spec, retry, stop.signal, listingBounds(request), stallTimeoutMs, (bytes) => meter.addWire(bytes));
+  if (root.kind === 'dir') lister.adopt('', rootListing);
   let partials = 0;
   const partialSecret = randomBytes(8).toString('hex');
   const completion = new DirCompletion(async (dir, attrs) => {
@@ -228,8 +245,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     committer,
     localDirs,
     transfers,
-    // --bwlimit paces SFTP READs; a tar stream has no such pacing, so a capped run does without it.
-    tarLane: request.noTar || request.bytesPerSecond ? undefined : new TarLane(transfers),
+    tarLane: tarAllowed(request) ? new TarLane(transfers) : undefined,
     retry,
     signal: stop.signal,
     plan: planOptionsOf(request, umask),
@@ -255,8 +271,6 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     },
     { once: true },
   );
-  // A first pull fetches its small files by tar, the first of them over this connection.
-  if (firstPull && ctx.tarLane) session.warmExec(TAR_COMMAND);
   let fatal: GsyncError | undefined;
   // Recorded with the run's end, in one transaction: a killed run's walk is simply done again.
   const outcomes: Array<{ path: string; outcome: DirOutcome }> = [];
