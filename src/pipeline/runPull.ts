@@ -112,7 +112,7 @@ export async function runPull(request: PullRequest, sink: EventSink, connecting?
       const store = openState(destination);
       try {
         const firstPull = !store.knowsAnyFile();
-        // Its small files come by tar, the first of them over this connection: the server's tar starts now, while the rest gets ready.
+        // A first pull's small files come by tar, the first of them over this connection: the server's tar starts now, while the rest gets ready.
         if (firstPull && tarAllowed(request)) session.warmExec(TAR_COMMAND);
         await sweepPartials(destination, new Set(store.partials().map((p) => p.name)));
         const reserve = await SpaceReserve.claim(destination.stateDir);
@@ -280,24 +280,20 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   };
   const ticker = new ProgressTicker(sink, tally, meter, () => pool?.current());
   // Each directory queued is one the tar lane may still get files from, until it has handed them over.
-  const handOvers = new Map<string, () => void>();
-  const expect = (ref: DirRef): DirRef => {
-    if (ctx.tarLane) handOvers.set(ref.path, ctx.tarLane.expect());
-    return ref;
-  };
-  const handedOver = (dir: string): void => {
-    handOvers.get(dir)?.();
-    handOvers.delete(dir);
-  };
+  const queued = (ref: DirRef): { ref: DirRef; handedOver: () => void } => ({ ref, handedOver: ctx.tarLane?.expect() ?? (() => undefined) });
   try {
-    const rootRef: DirRef = { path: '', attrs: ctx.rootAttrs };
     await runQueue(
-      [expect(rootRef)],
+      [queued({ path: '', attrs: ctx.rootAttrs })],
       DIRS_AT_ONCE,
-      async (ref, enqueue) => {
+      async ({ ref, handedOver }, enqueue, release) => {
         try {
           sink.emit({ type: 'dir-start', path: ref.path });
-          const outcome = await pullDir(ctx, ref, (sub) => enqueue(expect(sub)), () => handedOver(ref.path)).finally(() => handedOver(ref.path));
+          // Once its files are handed over, the directory only waits for them to land: the walk goes on without it.
+          const handed = (): void => {
+            handedOver();
+            release();
+          };
+          const outcome = await pullDir(ctx, ref, (sub) => enqueue(queued(sub)), handed).finally(handedOver);
           // A directory cut short by a stop has no outcome yet: the next run walks it again.
           if (!stop.signal.aborted) {
             outcomes.push({ path: ref.path, outcome });

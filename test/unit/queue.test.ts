@@ -213,3 +213,55 @@ describe('runQueue: abort stops new work without an error', () => {
     expect(manual.started).toHaveLength(0);
   });
 });
+
+describe('runQueue: an item that releases its slot', () => {
+  /** Work that releases its slot (twice: the second call must count for nothing) and then waits to be ended. */
+  function releasing(): { started: number[]; end: Array<() => void>; work: (item: number, enqueue: (item: number) => void, release: () => void) => Promise<void> } {
+    const started: number[] = [];
+    const end: Array<() => void> = [];
+    return {
+      started,
+      end,
+      work: (item, _enqueue, release) =>
+        new Promise<void>((resolve) => {
+          started.push(item);
+          end.push(resolve);
+          release();
+          release();
+        }),
+    };
+  }
+
+  it('lets the next items start while it waits, up to 8 released items per slot, and the run ends when all have ended', async () => {
+    const items = Array.from({ length: 30 }, (_, i) => i);
+    const manual = releasing();
+    const run = watch(runQueue(items, 2, manual.work));
+    await settleTurn();
+    // 2 slots, each with 8 released items behind it: 18 started, none ended.
+    expect(manual.started).toStrictEqual(items.slice(0, 18));
+    manual.end[0]?.();
+    await settleTurn();
+    expect(manual.started).toStrictEqual(items.slice(0, 19));
+    expect(run.settled()).toBe(false);
+    for (let i = 1; i < 30; i++) {
+      manual.end[i]?.();
+      await settleTurn();
+    }
+    await run.done;
+    expect(manual.started).toStrictEqual(items);
+  });
+
+  it('without a release, an item holds its slot until it ends', async () => {
+    const manual = new ManualWork<number>();
+    const run = watch(runQueue([0, 1, 2, 3], 2, manual.work));
+    await settleTurn();
+    expect(manual.items).toStrictEqual([0, 1]);
+    manual.started[0]?.resolve();
+    await settleTurn();
+    expect(manual.items).toStrictEqual([0, 1, 2]);
+    for (const s of manual.started.slice(1)) s.resolve();
+    await settleTurn();
+    manual.started[3]?.resolve();
+    await run.done;
+  });
+});
