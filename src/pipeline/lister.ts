@@ -64,11 +64,7 @@ export class Lister {
         // --timeout, as for transfers: a server that stops answering a listing is cut off and asked again.
         const watch = new StallWatch(this.#stallTimeoutMs);
         try {
-          const session = await this.connection();
-          listing = await watch.guard(
-            () => listRemoteDir(session.sftp, root, dir, this.#bounds, () => watch.fed()),
-            () => session.close(),
-          );
+          listing = await watchedListing(await this.connection(), root, dir, this.#bounds, watch);
           return { failure: undefined, progressed: true };
         } catch (error) {
           if (watch.stalled) return { failure: stalledListing(this.#spec, dir, watch.timeoutMs), progressed: false };
@@ -121,13 +117,15 @@ export class Lister {
  * Lister does, so that the walk's listing opens another.
  */
 export function listAhead(session: Session, root: string, dir: string, bounds: ListingBounds, stallTimeoutMs: number): Promise<RemoteListing | undefined> {
-  const watch = new StallWatch(stallTimeoutMs);
-  return watch
-    .guard(
-      () => listRemoteDir(session.sftp, root, dir, bounds, () => watch.fed()),
-      () => session.close(),
-    )
-    .catch(() => undefined);
+  return watchedListing(session, root, dir, bounds, new StallWatch(stallTimeoutMs)).catch(() => undefined);
+}
+
+/** One listing under --timeout: a server that stops answering has its connection closed. */
+function watchedListing(session: Session, root: string, dir: string, bounds: ListingBounds, watch: StallWatch): Promise<RemoteListing> {
+  return watch.guard(
+    () => listRemoteDir(session.sftp, root, dir, bounds, () => watch.fed()),
+    () => session.close(),
+  );
 }
 
 function stalledListing(spec: ConnectSpec, dir: string, timeoutMs: number): GsyncError {

@@ -35,14 +35,14 @@ interface PartialDbRow {
   block_size: number;
 }
 
+/** A manifest row as the state file returns it: path, kind, size, mtime, mode, link_target. */
+type ManifestTuple = [string, EntryKind, number, number, number, string | null];
+
 /**
  * The state file: the single source of truth for what gsync has put in place. WAL with
  * synchronous=NORMAL survives kill -9; writes come in batches because one row per transaction is
  * ten times slower. Only the main thread opens it for writing.
  */
-/** A manifest row as the state file returns it: path, kind, size, mtime, mode, link_target. */
-type ManifestTuple = [string, EntryKind, number, number, number, string | null];
-
 export class StateStore {
   private readonly db: Database.Database;
   private readonly selectDir: Database.Statement<[string], ManifestTuple>;
