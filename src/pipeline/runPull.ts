@@ -268,6 +268,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     () => {
       void pool?.close();
       lister.close();
+      ctx.tarLane?.stop();
     },
     { once: true },
   );
