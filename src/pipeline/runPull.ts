@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultLocalName, sftpPath } from '../core/target.js';
@@ -17,7 +18,7 @@ import { deleteEntries, filesTakenBy, type PlannedDeletion } from '../local/dele
 import { LocalDirs } from '../local/localDirs.js';
 import { acquireLock } from '../local/lock.js';
 import { SpaceReserve } from '../local/spaceReserve.js';
-import type { Destination } from '../local/paths.js';
+import { STATE_DIR_NAME, type Destination } from '../local/paths.js';
 import type { SettingsOverrides } from '../ssh/settings.js';
 import type { ConnectSpec } from '../ssh/spec.js';
 import type { Session } from '../ssh/connect.js';
@@ -101,6 +102,15 @@ const DIRS_AT_ONCE = 32;
 export async function runPull(request: PullRequest, sink: EventSink, connecting?: Promise<FirstConnection>): Promise<RunSummary | DryRunSummary> {
   const { started, target, spec, session, stallTimeoutMs, meter } = await (connecting ?? openFirstConnection(request));
   try {
+    // A first pull's small files come by tar, the first of them over this connection: the
+    // server's tar starts now, while the root is listed, if no state file is where the copy of
+    // a tree would go (a guess: a single file's copy goes elsewhere, and then it is never used).
+    const warmed = tarAllowed(request) && !request.dryRun && !existsSync(join(resolve(request.localDir ?? defaultLocalName(target.path) ?? '.'), STATE_DIR_NAME, STATE_FILE_NAME));
+    if (warmed) {
+      session.warmExec(TAR_COMMAND);
+      // The tar's reader is needed the moment the first names are: its code loads while the root is listed.
+      import('../transfer/taskRunner.js').catch(() => undefined);
+    }
     // Asked for with the root's STAT: both travel at once, and the names arrive while the destination is made ready.
     const rootListing = listAhead(session, sftpPath(target.path), '', listingBounds(request), stallTimeoutMs);
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
@@ -112,8 +122,8 @@ export async function runPull(request: PullRequest, sink: EventSink, connecting?
       const store = openState(destination);
       try {
         const firstPull = !store.knowsAnyFile();
-        // A first pull's small files come by tar, the first of them over this connection: the server's tar starts now, while the rest gets ready.
-        if (firstPull && tarAllowed(request)) session.warmExec(TAR_COMMAND);
+        // A first pull the guess above missed (a state file that records no file yet).
+        if (firstPull && tarAllowed(request) && !warmed) session.warmExec(TAR_COMMAND);
         await sweepPartials(destination, new Set(store.partials().map((p) => p.name)));
         const reserve = await SpaceReserve.claim(destination.stateDir);
         const runId = store.startRun(request.source, started);
@@ -396,8 +406,10 @@ async function withSpaceNeeded(error: GsyncError, destination: Destination, tall
   });
 }
 
+const STATE_FILE_NAME = 'state.db';
+
 function stateFileOf(destination: Destination): string {
-  return join(destination.stateDir, 'state.db');
+  return join(destination.stateDir, STATE_FILE_NAME);
 }
 
 function openState(destination: Destination): StateStore {
