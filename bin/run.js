@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core/execute';
+import { dropHeadStart, startHeadStart } from '../dist/src/cli/headStart.js';
 
-await execute({ dir: import.meta.url });
+// A pull starts logging in before oclif loads (headStart.ts): the two overlap.
+await startHeadStart(process.argv.slice(2), new globalThis.URL('../oclif.manifest.json', import.meta.url));
+const { execute } = await import('@oclif/core/execute');
+try {
+  await execute({ dir: import.meta.url });
+} finally {
+  dropHeadStart();
+}

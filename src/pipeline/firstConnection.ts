@@ -21,12 +21,17 @@ export interface FirstConnection {
   readonly meter: ByteMeter;
 }
 
+/** What of a pull the connection is made from. */
+export type ConnectionRequest = Pick<PullRequest, 'source' | 'ssh' | 'env' | 'timeoutSeconds' | 'signal'>;
+
 /**
  * Resolves the target as ssh would and logs in. This module loads little (ssh2 and the config
  * resolver): the command starts it before it loads the rest of the pipeline (SQLite, piscina,
- * the walk), so the handshake's round trips and that loading overlap.
+ * the walk), so the handshake's round trips and that loading overlap. Prompts wait for
+ * `promptsAfter` (headStart.ts: a login started before the command line is parsed asks nobody
+ * until the command takes it).
  */
-export async function openFirstConnection(request: PullRequest): Promise<FirstConnection> {
+export async function openFirstConnection(request: ConnectionRequest, promptsAfter?: Promise<void>): Promise<FirstConnection> {
   const started = Date.now();
   const target = parseTarget(request.source);
   const env = request.env ?? process.env;
@@ -38,6 +43,7 @@ export async function openFirstConnection(request: PullRequest): Promise<FirstCo
     answerTimeoutMs: stallTimeoutMs,
     onReceived: (bytes) => meter.addWire(bytes),
     ...(request.signal ? { signal: request.signal } : {}),
+    ...(promptsAfter ? { promptsAfter } : {}),
   });
   return { started, target, spec, session, stallTimeoutMs, meter };
 }

@@ -7,7 +7,7 @@ import { prepareAuth, type Credential } from './auth.js';
 import { closedDuringHandshake, handshakeError, handshakeTimeout, lostError, noSftp, silentSftp } from './connectErrors.js';
 import { Deadline } from './deadline.js';
 import { checkHostKey, hostKeyName, preferredHostKeyAlgorithms } from './hostKeyPolicy.js';
-import { choosePrompter } from './prompt.js';
+import { choosePrompter, promptingAfter } from './prompt.js';
 import type { ConnectSpec } from './spec.js';
 import { openProxyCommand, openTcp, type Transport } from './transport.js';
 
@@ -51,6 +51,8 @@ export interface ConnectOptions {
   readonly answerTimeoutMs?: number;
   /** Told the size of every chunk the outermost transport receives: the run's bytes on the wire. */
   readonly onReceived?: (bytes: number) => void;
+  /** No prompt is shown before this resolves; if it rejects, none at all (the prompt fails). */
+  readonly promptsAfter?: Promise<void>;
 }
 
 const { Client } = ssh2;
@@ -154,7 +156,8 @@ async function handshake(
   const id = `${spec.user}@${hostKeyName(spec)}`;
   const pinned = options.trust?.hostKeys[id];
   const deadline = new Deadline(spec.connectTimeoutMs);
-  const basePrompter = options.trust ? undefined : choosePrompter(options.env ?? process.env, spec.batchMode);
+  const chosen = options.trust ? undefined : choosePrompter(options.env ?? process.env, spec.batchMode);
+  const basePrompter = chosen && options.promptsAfter ? promptingAfter(chosen, options.promptsAfter) : chosen;
   const prompter = basePrompter && deadline.pausedWhile(basePrompter);
   const auth = await prepareAuth(spec, prompter, options.trust?.credentials[id]);
   // Given up before a transport (a ProxyCommand, perhaps) exists: nothing to start, nothing to close.

@@ -26,6 +26,17 @@ export function choosePrompter(env: NodeJS.ProcessEnv, batchMode: boolean, termi
   return undefined;
 }
 
+/** The same prompter, asking nothing before `gate` resolves (and nothing at all if it rejects). */
+export function promptingAfter(prompter: Prompter, gate: Promise<void>): Prompter {
+  return {
+    via: prompter.via,
+    ask: async (question, options) => {
+      await gate;
+      return prompter.ask(question, options);
+    },
+  };
+}
+
 function hasTerminal(): boolean {
   try {
     closeSync(openSync('/dev/tty', 'r'));

@@ -97,6 +97,11 @@ async function loginsOn(sshd: Sshd): Promise<number> {
   return ((await readFile(sshd.logPath, 'utf8')).match(/Accepted publickey for /g) ?? []).length;
 }
 
+/** Connections sshd accepted, from its VERBOSE log. */
+async function connectionsOn(sshd: Sshd): Promise<number> {
+  return ((await readFile(sshd.logPath, 'utf8')).match(/Connection from /g) ?? []).length;
+}
+
 /** An SSH_ASKPASS program that answers `answer` and counts its calls in `calls`. */
 async function askpass(dir: string, answer: string): Promise<{ program: string; calls: () => Promise<number> }> {
   const program = join(dir, 'askpass.sh');
@@ -269,6 +274,21 @@ describe('logins', () => {
     await expectMirrored(remote, local);
     expect(await helper.calls()).toBe(1);
     await expectNoSecrets([result], [local], [key], PASSPHRASE);
+  });
+
+  it('starts the login before the command line is parsed, and asks nobody for a command that then fails', async () => {
+    const dir = await tempDir();
+    const key = await authorisedKey(target, dir, 'encrypted_key', PASSPHRASE);
+    const helper = await askpass(dir, PASSPHRASE);
+    const setup = await client((kh) => [hostBlock('gpu', target, { UserKnownHostsFile: kh, IdentityFile: key })], knownHostsLine(target));
+    const before = await connectionsOn(target);
+    const result = await pull(setup.config, 'gpu:/data', join(setup.dir, 'out'), { ...setup.env, SSH_ASKPASS: helper.program, SSH_ASKPASS_REQUIRE: 'force' }, ['--min-size', 'lots']);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain('--min-size');
+    // The login had begun (the server saw it) when the command refused its own line; the passphrase was never asked for.
+    await expect.poll(() => connectionsOn(target)).toBe(before + 1);
+    expect(await helper.calls()).toBe(0);
+    expect(existsSync(join(setup.dir, 'out'))).toBe(false);
   });
 
   it('logs every worker in with both steps of a two-key login (AuthenticationMethods publickey,publickey)', async () => {

@@ -7,8 +7,8 @@ import { parseDuration, parseSize } from '../../core/quantities.js';
 import type { Selection } from '../../core/selection.js';
 import { GsyncError } from '../../errors/GsyncError.js';
 import type { PullRequest } from '../../pipeline/runPull.js';
-import type { SettingsOverrides } from '../../ssh/settings.js';
 import { GsyncCommand } from '../baseCommand.js';
+import { sshOverrides, takeHeadStart } from '../headStart.js';
 import { armTimeLimit, limitsOf, timeLimitOr } from '../runLimits.js';
 
 export default class Pull extends GsyncCommand {
@@ -106,9 +106,10 @@ date: files with the same size and mtime are not sent again.`;
     };
     try {
       // Loaded here, not at the top, so --help pays for none of it; and in two steps: the login
-      // starts with ssh2 loaded, and SQLite, piscina and the walk load during its round trips.
+      // (usually begun before oclif loaded: headStart.ts) goes on while SQLite, piscina and the
+      // walk load.
       const { openFirstConnection } = await import('../../pipeline/firstConnection.js');
-      const connecting = openFirstConnection(request);
+      const connecting = takeHeadStart(request) ?? openFirstConnection(request);
       // Its failure is thrown where runPull awaits it; until then it must not count as unhandled.
       connecting.catch(() => undefined);
       const { runPull } = await import('../../pipeline/runPull.js');
@@ -168,21 +169,4 @@ function ruleFlags(argv: readonly string[]): Array<{ flag: 'include' | 'exclude'
     if (value !== undefined) found.push({ flag, value });
   }
   return found;
-}
-
-/** ssh's own flags, passed through to the resolver as ssh would apply them. */
-function sshOverrides(flags: {
-  'ssh-config'?: string | undefined;
-  identity?: string[] | undefined;
-  port?: number | undefined;
-  'login-name'?: string | undefined;
-  option?: string[] | undefined;
-}): SettingsOverrides {
-  return {
-    ...(flags['ssh-config'] === undefined ? {} : { configFile: flags['ssh-config'] }),
-    ...(flags.identity === undefined ? {} : { identityFiles: flags.identity }),
-    ...(flags.port === undefined ? {} : { port: flags.port }),
-    ...(flags['login-name'] === undefined ? {} : { user: flags['login-name'] }),
-    ...(flags.option === undefined ? {} : { options: flags.option }),
-  };
 }
