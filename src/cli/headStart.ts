@@ -46,7 +46,11 @@ export async function startHeadStart(argv: readonly string[], manifestPath: stri
   const flags = pullFlags(manifestPath);
   const inputs = flags && readPullLine(argv, flags);
   if (!inputs) return;
+  const [{ parseTarget }, { resolveConnectSpecAhead }] = await Promise.all([import('../core/target.js'), import('../ssh/config.js')]);
+  // The `ssh -G` the login needs runs while the login's code loads.
+  const ahead = startSafely(() => resolveConnectSpecAhead(parseTarget(inputs.source), inputs.ssh));
   const { openFirstConnection } = await import('../pipeline/firstConnection.js');
+  await ahead;
   let confirm = (): void => undefined;
   let refuse = (): void => undefined;
   const confirmed = new Promise<void>((resolve, reject) => {
@@ -78,6 +82,15 @@ export async function startHeadStart(argv: readonly string[], manifestPath: stri
     },
   };
   pending = started;
+}
+
+/** What `start` returns, or a settled promise if it throws (a source that is no target: the command says so). */
+function startSafely(start: () => Promise<void>): Promise<void> {
+  try {
+    return start();
+  } catch {
+    return Promise.resolve();
+  }
 }
 
 /**

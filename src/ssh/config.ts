@@ -4,7 +4,7 @@ import { GsyncError } from '../errors/GsyncError.js';
 import type { Destination } from './builtinSettings.js';
 import { connectionTokenTable, expandOrThrow, pathExpander, percentExpand, tildeExpand } from './configTokens.js';
 import { parseJumpHop, type JumpHop } from './proxyJump.js';
-import { resolveSettings, type ResolveSettingsOptions } from './resolveSettings.js';
+import { resolveSettings, resolveSettingsAhead, type ResolveSettingsOptions } from './resolveSettings.js';
 import type { SettingsOverrides, SshSettings } from './settings.js';
 import type { ConnectSpec, Route } from './spec.js';
 import { ssh2Algorithms } from './ssh2Algorithms.js';
@@ -23,6 +23,11 @@ const MAX_JUMP_DEPTH = 8;
 export function resolveConnectSpec(target: Destination, options: ResolveOptions = {}): ConnectSpec {
   const user = target.user ?? options.user;
   return specFor({ host: target.host, user }, options, { chain: [hopKey(target.host, user, options.port)], ownRoute: true });
+}
+
+/** Runs ahead the `ssh -G` that resolveConnectSpec will make for `target` (not its jump hops'): see runSshGAhead. */
+export function resolveConnectSpecAhead(target: Destination, options: ResolveOptions = {}): Promise<void> {
+  return resolveSettingsAhead({ host: target.host, user: target.user ?? options.user }, options, options);
 }
 
 interface HopPlace {

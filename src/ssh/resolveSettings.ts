@@ -4,7 +4,7 @@ import { GsyncError } from '../errors/GsyncError.js';
 import { resolveBuiltin, type BuiltinContext, type Destination } from './builtinSettings.js';
 import { tildeExpand } from './configTokens.js';
 import type { ResolvedSettings, SettingsOverrides, SshSettings } from './settings.js';
-import { findSshClient, runSshG } from './sshG.js';
+import { findSshClient, runSshG, runSshGAhead } from './sshG.js';
 
 export interface ResolveSettingsOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -38,6 +38,13 @@ export function resolveSettings(destination: Destination, overrides: SettingsOve
     source: 'ssh -G',
     aliasKnown: builtin?.aliasKnown ?? true,
   };
+}
+
+/** Runs ahead what resolveSettings will ask `ssh -G` (sshG.ts: runSshGAhead), where it will ask it. */
+export function resolveSettingsAhead(destination: Destination, overrides: SettingsOverrides, options: ResolveSettingsOptions = {}): Promise<void> {
+  const context = builtinContext(options);
+  const sshClient = options.sshClient === undefined ? autoSshClient(context) : options.sshClient;
+  return sshClient ? runSshGAhead(destination, overrides, sshClient, context.env) : Promise.resolve();
 }
 
 /**

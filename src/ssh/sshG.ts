@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
 import { printable } from '../core/printable.js';
 import { GsyncError } from '../errors/GsyncError.js';
@@ -42,8 +42,51 @@ export function runSshG(destination: Destination, overrides: SettingsOverrides, 
   return parseSshG(output, sshDefaults(sshClient, env));
 }
 
+/**
+ * `ssh -G` outputs run ahead of need (runSshGAhead), by client and arguments; each is taken
+ * once. Only successes are kept: a failure is met again, and reported, by the run that needs it.
+ */
+const ranAhead = new Map<string, string>();
+
+function aheadKey(sshClient: string, args: readonly string[]): string {
+  return [sshClient, ...args].join('\0');
+}
+
+/**
+ * Starts the `ssh -G` runs that resolving `destination` will make (the defaults' too, the first
+ * time), without waiting on them: they take ~20 ms of another process, while this thread loads
+ * code. Resolves once they are done; never rejects.
+ */
+export async function runSshGAhead(destination: Destination, overrides: SettingsOverrides, sshClient: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const runs = [sshGArguments(destination, overrides)];
+  if (!defaultsByClient.has(sshClient)) runs.push(DEFAULTS_ARGUMENTS);
+  await Promise.all(
+    runs.map(
+      (args) =>
+        new Promise<void>((resolve) => {
+          const child = spawn(sshClient, args, { stdio: ['ignore', 'pipe', 'ignore'], env, timeout: SSH_G_TIMEOUT_MS });
+          const chunks: Buffer[] = [];
+          child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+          child.once('error', () => resolve());
+          child.once('close', (code) => {
+            if (code === 0) ranAhead.set(aheadKey(sshClient, args), Buffer.concat(chunks).toString('utf8'));
+            resolve();
+          });
+        }),
+    ),
+  );
+}
+
+const DEFAULTS_ARGUMENTS = ['-G', '-F', '/dev/null', '--', 'gsync-defaults'];
+
 /** `host` is all of the arguments an error shows: an -o value may hold a secret (`ProxyCommand sshpass -p …`). */
 function spawnSshG(sshClient: string, args: readonly string[], host: string, env: NodeJS.ProcessEnv, configFile: string | undefined): string {
+  const key = aheadKey(sshClient, args);
+  const ahead = ranAhead.get(key);
+  if (ahead !== undefined) {
+    ranAhead.delete(key);
+    return ahead;
+  }
   const result = spawnSync(sshClient, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env, timeout: SSH_G_TIMEOUT_MS });
   const shown = `${sshClient} -G ${host}`;
   if (result.error) {
@@ -81,7 +124,7 @@ const defaultsByClient = new Map<string, AlgorithmDefaults>();
 function sshDefaults(sshClient: string, env: NodeJS.ProcessEnv): AlgorithmDefaults {
   let found = defaultsByClient.get(sshClient);
   if (!found) {
-    const lines = outputLines(spawnSshG(sshClient, ['-G', '-F', '/dev/null', '--', 'gsync-defaults'], 'gsync-defaults', env, '/dev/null'));
+    const lines = outputLines(spawnSshG(sshClient, DEFAULTS_ARGUMENTS, 'gsync-defaults', env, '/dev/null'));
     found = { ciphers: required(lines, 'ciphers'), kexalgorithms: required(lines, 'kexalgorithms'), hostkeyalgorithms: required(lines, 'hostkeyalgorithms') };
     defaultsByClient.set(sshClient, found);
   }

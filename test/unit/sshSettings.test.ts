@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GsyncError } from '../../src/errors/GsyncError.js';
 import { resolveBuiltin, type Destination } from '../../src/ssh/builtinSettings.js';
-import { resolveSettings } from '../../src/ssh/resolveSettings.js';
+import { resolveSettings, resolveSettingsAhead } from '../../src/ssh/resolveSettings.js';
 import type { SettingsOverrides, SshSettings } from '../../src/ssh/settings.js';
 import { findSshClient, runSshG } from '../../src/ssh/sshG.js';
 
@@ -405,6 +405,23 @@ describe('resolveSettings picks the resolver', () => {
     expect(got.source).toBe('ssh -G');
     expect(got.settings.userKnownHostsFiles).toStrictEqual(['/root/known_hosts']);
     expect(got.aliasKnown).toBe(true);
+  });
+
+  it('reads the ssh -G run ahead of it, once: the same settings, and ssh not asked again', async () => {
+    writeFiles({ cfg: 'Host gpu\n  Port 2200\n  User ada\n', 'logging-ssh': `#!/bin/sh\necho "$*" >> '${join(tmp, 'ssh.calls')}'\nexec ${SSH} "$@"\n` });
+    chmodSync(join(tmp, 'logging-ssh'), 0o755);
+    const calls = (): string[] => (existsSync(join(tmp, 'ssh.calls')) ? readFileSync(join(tmp, 'ssh.calls'), 'utf8').split('\n').filter(Boolean) : []);
+    const overrides = { configFile: join(tmp, 'cfg'), options: ['ConnectTimeout=7'] };
+    const options = { env: env(), sshClient: join(tmp, 'logging-ssh') };
+    await resolveSettingsAhead({ host: 'gpu' }, overrides, options);
+    expect(calls()).toHaveLength(2);
+    const got = resolveSettings({ host: 'gpu' }, overrides, options);
+    expect(calls()).toHaveLength(2);
+    expect(got).toStrictEqual(resolveSettings({ host: 'gpu' }, overrides, { env: env(), sshClient: SSH }));
+    expect(got.settings.connectTimeout).toBe(7);
+    // Taken once: the next resolve asks ssh itself.
+    resolveSettings({ host: 'gpu' }, overrides, options);
+    expect(calls()).toHaveLength(3);
   });
 
   it('the builtin when sshClient is null', () => {
