@@ -43,7 +43,7 @@ let pending: Pending | undefined;
 
 /** Starts the login of `gsync pull <argv...>`, if argv is one this can read; any other command line is left alone. */
 export async function startHeadStart(argv: readonly string[], manifestPath: string | URL): Promise<void> {
-  const flags = pullFlags(manifestPath);
+  const flags = argv[0] === 'pull' ? pullFlags(manifestPath) : undefined;
   const inputs = flags && readPullLine(argv, flags);
   if (!inputs) return;
   const [{ parseTarget }, { resolveConnectSpecAhead }] = await Promise.all([import('../core/target.js'), import('../ssh/config.js')]);
@@ -70,7 +70,7 @@ export async function startHeadStart(argv: readonly string[], manifestPath: stri
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const started: Pending = {
-    key: keyOf(inputs),
+    key: keyOf(inputs.source, inputs.ssh, inputs.timeoutSeconds),
     connecting,
     stop,
     confirm,
@@ -103,11 +103,10 @@ export function takeHeadStart(request: PullRequest): Promise<FirstConnection> | 
   pending = undefined;
   if (!started) return undefined;
   started.unlisten();
-  const same = request.env === undefined && keyOf({ source: request.source, ssh: request.ssh ?? {}, ...timeoutOf(request) }) === started.key;
-  if (!same) {
+  // A signal that came before the command listened is the command's to act on, whether or not it stopped the login.
+  if (started.interrupted) process.kill(process.pid, started.interrupted);
+  if (request.env !== undefined || keyOf(request.source, request.ssh ?? {}, request.timeoutSeconds) !== started.key) {
     discard(started);
-    // The signal that stopped a connection the command does not use is the command's to act on.
-    if (started.interrupted) process.kill(process.pid, started.interrupted);
     return undefined;
   }
   request.signal?.addEventListener('abort', () => started.stop.abort(), { once: true });
@@ -134,10 +133,6 @@ function discard(started: Pending): void {
   );
 }
 
-function timeoutOf(request: { readonly timeoutSeconds?: number | undefined }): { timeoutSeconds?: number } {
-  return request.timeoutSeconds === undefined ? {} : { timeoutSeconds: request.timeoutSeconds };
-}
-
 /** Every field of SettingsOverrides, so that one added there cannot be left out of the key (the compiler says so). */
 const OVERRIDES: { readonly [K in keyof Required<SettingsOverrides>]: K } = {
   configFile: 'configFile',
@@ -148,8 +143,8 @@ const OVERRIDES: { readonly [K in keyof Required<SettingsOverrides>]: K } = {
 };
 
 /** One string per connection asked for: the same inputs give the same key, whatever order oclif built them in. */
-function keyOf(inputs: ConnectionInputs): string {
-  return JSON.stringify([inputs.source, inputs.timeoutSeconds ?? null, ...Object.values(OVERRIDES).map((field) => inputs.ssh[field] ?? null)]);
+function keyOf(source: string, ssh: SettingsOverrides, timeoutSeconds: number | undefined): string {
+  return JSON.stringify([source, timeoutSeconds ?? null, ...Object.values(OVERRIDES).map((field) => ssh[field] ?? null)]);
 }
 
 /** ssh's own flags as the pull command takes them, passed to the resolver as ssh would apply them. */
