@@ -18,7 +18,7 @@ import { deleteEntries, filesTakenBy, type PlannedDeletion } from '../local/dele
 import { LocalDirs } from '../local/localDirs.js';
 import { acquireLock } from '../local/lock.js';
 import { SpaceReserve } from '../local/spaceReserve.js';
-import { STATE_DIR_NAME, type Destination } from '../local/paths.js';
+import { Destination } from '../local/paths.js';
 import type { SettingsOverrides } from '../ssh/settings.js';
 import type { ConnectSpec } from '../ssh/spec.js';
 import type { Session } from '../ssh/connect.js';
@@ -103,9 +103,8 @@ export async function runPull(request: PullRequest, sink: EventSink, connecting?
   const { started, target, spec, session, stallTimeoutMs, meter } = await (connecting ?? openFirstConnection(request));
   try {
     // A first pull's small files come by tar, the first of them over this connection: the
-    // server's tar starts now, while the root is listed, if no state file is where the copy of
-    // a tree would go (a guess: a single file's copy goes elsewhere, and then it is never used).
-    const warmed = tarAllowed(request) && !request.dryRun && !existsSync(join(resolve(request.localDir ?? defaultLocalName(target.path) ?? '.'), STATE_DIR_NAME, STATE_FILE_NAME));
+    // server's tar starts now, while the root is listed.
+    const warmed = tarAllowed(request) && !request.dryRun && looksLikeFirstPull(request, target.path);
     if (warmed) {
       session.warmExec(TAR_COMMAND);
       // The tar's reader is needed the moment the first names are: its code loads while the root is listed.
@@ -406,10 +405,16 @@ async function withSpaceNeeded(error: GsyncError, destination: Destination, tall
   });
 }
 
-const STATE_FILE_NAME = 'state.db';
-
 function stateFileOf(destination: Destination): string {
-  return join(destination.stateDir, STATE_FILE_NAME);
+  return join(destination.stateDir, 'state.db');
+}
+
+/**
+ * No state file where the copy of a tree would go, before the root is even STATed: a guess (a
+ * single file's copy goes elsewhere), for what is worth starting early and harmless if wrong.
+ */
+function looksLikeFirstPull(request: PullRequest, typedPath: string): boolean {
+  return !existsSync(stateFileOf(new Destination(resolve(request.localDir ?? defaultLocalName(typedPath) ?? '.'))));
 }
 
 function openState(destination: Destination): StateStore {
