@@ -58,10 +58,11 @@ export class TarLane {
   #out = 0;
   #open = true;
   #timer: NodeJS.Timeout | undefined;
-  /** When the oldest file waiting began to wait (near enough: when the lane last had none). */
+  /**
+   * When the files waiting began to wait (near enough: when the lane last had none, or last sent
+   * a short task): after `lingerMs`, what waits may go short.
+   */
   #waitingSince: number | undefined;
-  /** The oldest waiting file has waited long enough: what waits may go short. */
-  #lingered = false;
   /** Directories that may still hand files over: while there are none, nothing lingers. */
   #coming = 0;
 
@@ -104,24 +105,24 @@ export class TarLane {
   #schedule(): void {
     while (this.#waiting.length >= this.#limits.maxFiles || this.#waitingBytes >= this.#limits.maxBytes) this.#send();
     if (this.#waiting.length === 0) {
-      this.#lingered = false;
       this.#waitingSince = undefined;
       return;
     }
-    this.#waitingSince ??= Date.now();
+    const now = Date.now();
+    this.#waitingSince ??= now;
+    const waited = now - this.#waitingSince;
     if (this.#coming === 0) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
-      this.#lingered = true;
-    }
-    if (!this.#lingered) {
-      this.#wake(this.#limits.lingerMs);
+    } else if (waited < this.#limits.lingerMs) {
+      this.#wake(this.#limits.lingerMs - waited);
       return;
     }
     if (this.#out >= this.#limits.inFlight) return;
-    const waited = Date.now() - this.#waitingSince;
     if (this.#waiting.length >= this.#limits.minFiles) {
       this.#send();
+      // What that task left out waits a linger of its own.
+      this.#waitingSince = now;
     } else if (this.#coming === 0 || waited >= this.#limits.companyMs) {
       for (const w of this.#waiting.splice(0)) w.settle(false);
       this.#waitingBytes = 0;
@@ -133,7 +134,6 @@ export class TarLane {
       this.#wake(this.#limits.companyMs - waited);
       return;
     }
-    this.#lingered = false;
     this.#schedule();
   }
 
@@ -142,7 +142,6 @@ export class TarLane {
     if (this.#timer !== undefined) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#lingered = true;
       this.#schedule();
     }, ms);
   }
