@@ -1,5 +1,5 @@
-import { lstatSync, type Dirent, type Stats } from 'node:fs';
-import { readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryKind, LocalEntry } from '../core/types.js';
 
@@ -10,7 +10,7 @@ import type { EntryKind, LocalEntry } from '../core/types.js';
 export async function listLocalDir(path: string, skip?: string): Promise<LocalEntry[]> {
   let dirents: Dirent[];
   try {
-    dirents = await readdir(path, { withFileTypes: true });
+    dirents = readdirSync(path, { withFileTypes: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
