@@ -117,7 +117,7 @@ export class TransferPool {
     return (this.#piscina ??= import('piscina').then(
       ({ Piscina }) =>
         new Piscina({
-          filename: new URL('./worker.js', import.meta.url).href,
+          filename: new URL('./workerThread.js', import.meta.url).href,
           minThreads: connections,
           maxThreads: connections,
           idleTimeout: Infinity,
