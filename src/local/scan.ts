@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { kindOfMode } from '../core/modes.js';
 import type { EntryKind, LocalEntry } from '../core/types.js';
 
 /**
@@ -19,11 +19,13 @@ export async function listLocalDir(path: string, skip?: string): Promise<LocalEn
   // lstat in a plain loop, synchronously: a few microseconds each from the page cache, where one
   // promise per entry through libuv's 4 threads cost a no-op re-run of 20,000 files ~0.2 s, and
   // a promise per entry at all ~30 ms more. Only symlinks wait, for their targets.
+  const dirPrefix = path.endsWith('/') ? path : `${path}/`;
   const entries: LocalEntry[] = [];
   const links: Array<Promise<void>> = [];
   for (const d of dirents) {
     if (d.name === skip) continue;
-    const full = join(path, d.name);
+    // Concatenated: path is the destination's, already normalized, and the name has no '/'; join cost 20,000 entries ~10 ms.
+    const full = `${dirPrefix}${d.name}`;
     const stats = lstatOrNothing(full);
     if (!stats) continue; // gone since readdir
     const kind = kindOfStats(stats);
@@ -52,9 +54,7 @@ export function lstatOrNothing(path: string): Stats | undefined {
   }
 }
 
+/** From the mode's bits: Stats' isFile() and the like cost a 20,000-file no-op ~8 ms more. */
 export function kindOfStats(stats: Stats): EntryKind {
-  if (stats.isFile()) return 'file';
-  if (stats.isDirectory()) return 'dir';
-  if (stats.isSymbolicLink()) return 'symlink';
-  return 'other';
+  return kindOfMode(stats.mode);
 }

@@ -2,7 +2,8 @@ import type { SFTPWrapper } from 'ssh2';
 import { sftpPath } from '../core/target.js';
 import type { RemoteEntry } from '../core/types.js';
 import { GsyncError } from '../errors/GsyncError.js';
-import { isSftpStatus, kindOf, SftpStatus, stat } from '../remote/sftp.js';
+import { kindOfMode } from '../core/modes.js';
+import { isSftpStatus, SftpStatus, stat } from '../remote/sftp.js';
 
 /** What the remote path names: a tree to mirror, or one file to pull into the destination. */
 export type RemoteRoot =
@@ -22,7 +23,7 @@ export async function resolveRemoteRoot(sftp: SFTPWrapper, alias: string, typed:
       cause: error,
     });
   }
-  const kind = kindOf(attrs.mode);
+  const kind = kindOfMode(attrs.mode);
   if (kind === 'dir') return { kind, path, mtime: attrs.mtime, mode: attrs.mode & 0o7777 };
   if (kind === 'file') {
     const trimmed = path.replace(/\/+$/, '');

@@ -221,7 +221,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const partialSecret = randomBytes(8).toString('hex');
   const completion = new DirCompletion(async (dir, attrs) => {
     await applyDirAttrs(destination.pathOf(dir), attrs, umask);
-    if (dir !== '') store.recordEntries([{ path: dir, kind: 'dir', size: 0, mtime: attrs.mtime, mode: attrs.mode, linkTarget: null }], runId);
+    if (dir !== '') store.recordDir(dir, attrs, runId);
   });
   const bandwidth = request.bytesPerSecond ? shareBandwidth(request.bytesPerSecond) : undefined;
   const transfers = (): TransferPool =>

@@ -4,7 +4,8 @@ import { GsyncError } from '../errors/GsyncError.js';
 import { joinRelative, unsafeNameReason } from '../core/names.js';
 import type { Problem, RemoteEntry } from '../core/types.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
-import { closeHandle, kindOf, opendir, readdirBatch, readlink } from './sftp.js';
+import { kindOfMode } from '../core/modes.js';
+import { closeHandle, opendir, readdirBatch, readlink } from './sftp.js';
 
 /** One remote directory's entries, and the entries that could not be used. */
 export interface RemoteListing {
@@ -58,7 +59,7 @@ export async function listRemoteDir(
         return undefined;
       }
       const { mode, size, mtime } = item.attrs;
-      const kind = kindOf(mode);
+      const kind = kindOfMode(mode);
       // ssh2 turns a 64-bit size past 2^53 into an inexact number: no real file is that big.
       if (kind === 'file' && !(Number.isSafeInteger(size) && size >= 0)) {
         problems.push({ path, stage: 'scan', code: 'too-large', message: `refused: the server says it holds ${size} bytes` });

@@ -1,5 +1,4 @@
 import type { Attributes, FileEntryWithStats, SFTPWrapper } from 'ssh2';
-import type { EntryKind } from '../core/types.js';
 
 /** SFTP v3 status codes (draft-ietf-secsh-filexfer-02, section 7). */
 export const SftpStatus = { eof: 1, noSuchFile: 2, permissionDenied: 3, failure: 4 } as const;
@@ -12,19 +11,6 @@ export interface SftpError extends Error {
 /** True when the error is a per-path refusal by the server, not a broken connection. */
 export function isSftpStatus(error: unknown): error is SftpError {
   return typeof (error as SftpError | undefined)?.code === 'number';
-}
-
-export function kindOf(mode: number): EntryKind {
-  switch (mode & 0o170000) {
-    case 0o100000:
-      return 'file';
-    case 0o040000:
-      return 'dir';
-    case 0o120000:
-      return 'symlink';
-    default:
-      return 'other';
-  }
 }
 
 /** Per channel, the requests still waiting for an answer: failed together when the channel ends. */

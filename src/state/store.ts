@@ -53,6 +53,7 @@ export class StateStore {
    * a state file from before partials existed, opened read-only, has no such table.
    */
   #selectPartial: Database.Statement<[string], PartialDbRow> | undefined;
+  #selectDirAttrs: Database.Statement<[string], { mtime: number; mode: number }> | undefined;
   readonly #file: string;
 
   private constructor(db: Database.Database, file: string) {
@@ -120,6 +121,17 @@ export class StateStore {
     this.#write(() => {
       for (const row of rows) this.upsert.run(row.path, parentOf(row.path), row.kind, row.size, row.mtime, row.mode, row.linkTarget ?? null, runId);
     });
+  }
+
+  /**
+   * Records a finished directory's attributes, unless the state file already has them: a re-run
+   * finds most as it left them, and one read costs a small part of a transaction.
+   */
+  recordDir(path: string, attrs: { readonly mtime: number; readonly mode: number }, runId: number): void {
+    this.#selectDirAttrs ??= this.db.prepare<[string], { mtime: number; mode: number }>("SELECT mtime, mode FROM manifest WHERE path = ? AND kind = 'dir'");
+    const known = this.#selectDirAttrs.get(path);
+    if (known?.mtime === attrs.mtime && known.mode === attrs.mode) return;
+    this.recordEntries([{ path, kind: 'dir', size: 0, mtime: attrs.mtime, mode: attrs.mode, linkTarget: null }], runId);
   }
 
   /** The partial file begun for `path`, with the blocks recorded done. */

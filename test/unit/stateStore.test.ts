@@ -106,3 +106,31 @@ describe('StateStore: directory outcomes', () => {
     writable.close();
   });
 });
+
+describe('StateStore: directories', () => {
+  /** The manifest row of `path` as stored: its attributes and the run that last wrote it. */
+  function rowOf(path: string): unknown {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare('SELECT kind, mtime, mode, run_id AS runId FROM manifest WHERE path = ?').get(path);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('records a finished directory, writes it again only when its attributes changed, and a file of that name is replaced', () => {
+    const store = StateStore.open(file);
+    store.recordDir('logs', { mtime: 100, mode: 0o755 }, 1);
+    expect(rowOf('logs')).toStrictEqual({ kind: 'dir', mtime: 100, mode: 0o755, runId: 1 });
+    store.recordDir('logs', { mtime: 100, mode: 0o755 }, 2);
+    expect(rowOf('logs')).toStrictEqual({ kind: 'dir', mtime: 100, mode: 0o755, runId: 1 });
+    store.recordDir('logs', { mtime: 200, mode: 0o755 }, 3);
+    expect(rowOf('logs')).toStrictEqual({ kind: 'dir', mtime: 200, mode: 0o755, runId: 3 });
+    store.recordDir('logs', { mtime: 200, mode: 0o700 }, 4);
+    expect(rowOf('logs')).toStrictEqual({ kind: 'dir', mtime: 200, mode: 0o700, runId: 4 });
+    store.recordEntries([{ path: 'ckpt', kind: 'file', size: 1, mtime: 5, mode: 0o644, linkTarget: null }], 4);
+    store.recordDir('ckpt', { mtime: 5, mode: 0o644 }, 5);
+    expect(rowOf('ckpt')).toStrictEqual({ kind: 'dir', mtime: 5, mode: 0o644, runId: 5 });
+    store.close();
+  });
+});
