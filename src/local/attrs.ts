@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { closeSync, constants, fchmodSync, futimesSync, openSync } from 'node:fs';
 import { chmod, lstat, open } from 'node:fs/promises';
 import { lstatOrNothing } from './scan.js';
 
@@ -8,18 +8,20 @@ import { lstatOrNothing } from './scan.js';
  * touched through.
  */
 
-/** A finished directory's mode and mtime. */
-export async function setDirAttrs(path: string, mode: number, mtime: number): Promise<void> {
+/**
+ * A finished directory's mode and mtime. Synchronously: each call takes microseconds on an inode
+ * just written, where a first pull's 231 directories through promises cost its main thread ~40 ms.
+ */
+export function setDirAttrs(path: string, mode: number, mtime: number): void {
   // A re-run mostly finds a directory as it left it: one lstat instead of open, fchmod, futimes and close.
-  // Synchronously: microseconds from the dentry cache, where a promise costs ~20 µs of the thread.
   const now = lstatOrNothing(path);
   if (now?.isDirectory() && (now.mode & 0o7777) === mode && now.mtimeMs === mtime * 1000) return;
-  const dir = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  const dir = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try {
-    await dir.chmod(mode);
-    await dir.utimes(mtime, mtime);
+    fchmodSync(dir, mode);
+    futimesSync(dir, mtime, mtime);
   } finally {
-    await dir.close();
+    closeSync(dir);
   }
 }
 

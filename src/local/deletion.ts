@@ -56,12 +56,12 @@ export async function deleteEntries(destination: Destination, localDirs: LocalDi
       const before = await lstat(parentPath);
       const mode = before.mode & 0o7777;
       const shut = (mode & 0o300) !== 0o300;
-      if (shut) await setDirAttrs(parentPath, mode | 0o700, Math.floor(before.mtimeMs / 1000));
+      if (shut) setDirAttrs(parentPath, mode | 0o700, Math.floor(before.mtimeMs / 1000));
       try {
         for (const deletion of inside) await rm(held.pathOf(deletion.path), { recursive: true, force: true });
       } finally {
         // The directory's mtime was the remote's: a removal must not make it look changed.
-        await setDirAttrs(parentPath, mode, Math.floor(before.mtimeMs / 1000));
+        setDirAttrs(parentPath, mode, Math.floor(before.mtimeMs / 1000));
       }
     } finally {
       await held.close();

@@ -1,4 +1,5 @@
-import { chmod, lutimes, mkdir, rm, statfs, symlink } from 'node:fs/promises';
+import { statfsSync, type StatsFs } from 'node:fs';
+import { chmod, lutimes, mkdir, rm, symlink } from 'node:fs/promises';
 import { BLOCKED_FROM } from '../core/blocks.js';
 import { formatBytes } from '../core/format.js';
 import { localModeOf } from '../core/modes.js';
@@ -130,7 +131,7 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
     ctx.completion.opened(sub.path, 0, undefined);
     await ctx.completion.finished(sub.path);
   }
-  placing.push(...fetchAll(ctx, await withinFreeSpace(ctx, dir, fetches)));
+  placing.push(...fetchAll(ctx, withinFreeSpace(ctx, dir, fetches)));
   placing.push(
     ...appends.map(({ path, entry, from }) => pullBigFile(ctx, { path, remotePath: remotePathIn(ctx, path, entry), entry, row: rowOf(path, entry), appendFrom: from })),
   );
@@ -174,9 +175,9 @@ async function openUp(ctx: PullContext, dir: string, local: readonly LocalEntry[
  * one larger than the room left would only fill the disk, so the run stops as a full disk does
  * (exit 11), not file by file. What a big file's partial already holds counts as room.
  */
-async function withinFreeSpace(ctx: PullContext, dir: string, fetches: readonly Fetch[]): Promise<Fetch[]> {
+function withinFreeSpace(ctx: PullContext, dir: string, fetches: readonly Fetch[]): Fetch[] {
   if (fetches.length === 0) return [];
-  const space = await statfs(ctx.destination.root).catch(() => undefined);
+  const space = freeSpaceOf(ctx.destination.root);
   if (!space) return [...fetches];
   const free = space.bavail * space.bsize;
   const capacity = space.blocks * space.bsize;
@@ -193,6 +194,19 @@ async function withinFreeSpace(ctx: PullContext, dir: string, fetches: readonly 
     ctx.tally.bytesPlanned -= entry.size;
     return false;
   });
+}
+
+/**
+ * The destination file system's room, or undefined if it cannot be had. Synchronously: the
+ * call takes microseconds, where its promise (once per directory) cost the main thread of a
+ * 20,000-file first pull ~50 ms while it was listing.
+ */
+function freeSpaceOf(path: string): StatsFs | undefined {
+  try {
+    return statfsSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 async function listLocal(ctx: PullContext, dir: string): Promise<LocalEntry[]> {
@@ -322,6 +336,6 @@ function countSkipped(tally: Tally, entry: RemoteEntry): void {
 }
 
 /** Applies a finished directory's remote mtime and mode (setuid/setgid/sticky dropped). */
-export function applyDirAttrs(path: string, attrs: DirAttrs, umask: number): Promise<void> {
+export function applyDirAttrs(path: string, attrs: DirAttrs, umask: number): void {
   return setDirAttrs(path, localModeOf(attrs.mode, umask), attrs.mtime);
 }

@@ -220,7 +220,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   let partials = 0;
   const partialSecret = randomBytes(8).toString('hex');
   const completion = new DirCompletion(async (dir, attrs) => {
-    await applyDirAttrs(destination.pathOf(dir), attrs, umask);
+    applyDirAttrs(destination.pathOf(dir), attrs, umask);
     if (dir !== '') store.recordDir(dir, attrs, runId);
   });
   const bandwidth = request.bytesPerSecond ? shareBandwidth(request.bytesPerSecond) : undefined;
@@ -267,7 +267,8 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     fileDone: (row, bytes, transfer) => sink.emit({ type: 'file', path: row.path, bytes, size: row.size, transfer }),
     // Unguessable, so nothing can be planted at a partial's name before it is made: the run's
     // secret, drawn once (a draw per name cost 90 ms of the main thread in a 20,000-file pull).
-    partialPath: () => join(destination.partialDir, `${runId}-${partialSecret}-${++partials}`),
+    // Concatenated: the partial dir is a normalized path, and join cost those pulls ~18 ms.
+    partialPath: () => `${destination.partialDir}/${runId}-${partialSecret}-${++partials}`,
   };
 
   // Workers and the main connection stop at once (a task on the main lane with them); the queue
