@@ -103,7 +103,7 @@ function save(compiled: readonly Compiled[]): void {
       try {
         rmSync(temp, { force: true });
       } catch {
-        // Left for the next save of this module to replace.
+        // A temp file left behind costs its bytes, nothing else: no run reads it.
       }
     }
   }
