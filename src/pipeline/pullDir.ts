@@ -337,5 +337,5 @@ function countSkipped(tally: Tally, entry: RemoteEntry): void {
 
 /** Applies a finished directory's remote mtime and mode (setuid/setgid/sticky dropped). */
 export function applyDirAttrs(path: string, attrs: DirAttrs, umask: number): void {
-  return setDirAttrs(path, localModeOf(attrs.mode, umask), attrs.mtime);
+  setDirAttrs(path, localModeOf(attrs.mode, umask), attrs.mtime);
 }
