@@ -66,9 +66,9 @@ export interface PullContext {
 /**
  * Lists, plans and carries out one directory; says how its own part ended. Subdirectories are
  * handed to `descend` as soon as they exist locally, so the walk goes on while this directory's
- * files are in flight; `handedOver` is called once they are all on their way.
+ * files are in flight; `handedOver` is told how many once they are all on their way.
  */
-export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirRef) => void, handedOver: () => void): Promise<DirOutcome> {
+export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirRef) => void, handedOver: (files: number) => void): Promise<DirOutcome> {
   const dir = ref.path;
   await ctx.localDirs.verify(dir);
   const { input, listed } = await gather(ctx, ref);
@@ -135,7 +135,7 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
   placing.push(
     ...appends.map(({ path, entry, from }) => pullBigFile(ctx, { path, remotePath: remotePathIn(ctx, path, entry), entry, row: rowOf(path, entry), appendFrom: from })),
   );
-  handedOver();
+  handedOver(fetches.length + appends.length);
   await Promise.all(placing);
   if (!listed) return 'unlisted';
   return ctx.tally.problemsIn(dir) > 0 ? 'incomplete' : 'complete';

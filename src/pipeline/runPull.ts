@@ -93,6 +93,13 @@ const DEFAULT_MAX_ENTRIES = 10_000_000;
 const DIRS_AT_ONCE = 32;
 
 /**
+ * Files handed over and not yet landed, in the directories the walk has gone past: what those
+ * hold in memory. Counted in directories alone (32 × 9), a first pull of 1,000,000 files, 1,000
+ * a directory, held ~288,000 at once and reached 1.6 GiB of RSS.
+ */
+const FILES_BEHIND = 16_384;
+
+/**
  * Pulls a remote tree (or one file) into a local directory:
  * resolve → connect → stat the root → lock the destination → walk directories (list both
  * sides, plan, transfer through the workers, commit in groups) → record the run.
@@ -300,9 +307,9 @@ async function walk(input: WalkInput): Promise<RunSummary> {
         try {
           sink.emit({ type: 'dir-start', path: ref.path });
           // Once its files are handed over, the directory only waits for them to land: the walk goes on without it.
-          const handed = (): void => {
+          const handed = (files: number): void => {
             handedOver();
-            release();
+            release(files);
           };
           const outcome = await pullDir(ctx, ref, (sub) => enqueue(queued(sub)), handed).finally(handedOver);
           // A directory cut short by a stop has no outcome yet: the next run walks it again.
@@ -316,6 +323,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
         }
       },
       stop.signal,
+      FILES_BEHIND,
     );
   } finally {
     ticker.stop();

@@ -251,6 +251,35 @@ describe('runQueue: an item that releases its slot', () => {
     expect(manual.started).toStrictEqual(items);
   });
 
+  it('the weights released items wait with bound them too: no item starts while they reach the limit', async () => {
+    const items = Array.from({ length: 12 }, (_, i) => i);
+    const started: number[] = [];
+    const end: Array<() => void> = [];
+    const work = (item: number, _enqueue: (item: number) => void, release: (weight?: number) => void): Promise<void> =>
+      new Promise<void>((resolve) => {
+        started.push(item);
+        end.push(resolve);
+        release(4);
+      });
+    const run = watch(runQueue(items, 2, work, undefined, 10));
+    await settleTurn();
+    // Each releases as it starts: 4, 8, then 12 behind, and nothing more starts though both slots are free.
+    expect(started).toStrictEqual([0, 1, 2]);
+    end[0]?.();
+    await settleTurn();
+    // 8 behind: one more starts, and 12 again.
+    expect(started).toStrictEqual([0, 1, 2, 3]);
+    end[1]?.();
+    await settleTurn();
+    expect(started).toStrictEqual([0, 1, 2, 3, 4]);
+    for (let i = 2; i < 12; i++) {
+      end[i]?.();
+      await settleTurn();
+    }
+    await run.done;
+    expect(started).toStrictEqual(items);
+  });
+
   it('without a release, an item holds its slot until it ends', async () => {
     const manual = new ManualWork<number>();
     const run = watch(runQueue([0, 1, 2, 3], 2, manual.work));
