@@ -14,6 +14,8 @@ const GiB = 1024 ** 3;
 const MAX_IMAGE = 40 * GiB;
 /** The default matrix: every tool's own copy of its data (13 tools × 2.2 GiB) and one run; or 1,000,000 files for two tools. */
 const MATRIX_NEEDS = 36 * GiB;
+/** Inodes the copies' file system is made with: the scale cells' three copies of 1,000,000 files, and room for the rest. */
+const SCALE_INODES = 4_000_000;
 
 /**
  * The copies go to a fresh journaled ext4 of their own, in a loop file: the file system a user's
@@ -56,8 +58,13 @@ export function prepareDestinations(scratch: string, log: (line: string) => void
   log(`making the copies' file system: ext4 with a journal, in ${image} (${size / GiB} GiB, written whole first: ~1 min)`);
   const written = spawnSync('dd', ['if=/dev/zero', `of=${image}`, 'bs=64M', `count=${size / (64 * 1024 ** 2)}`, 'oflag=direct', 'status=none'], { encoding: 'utf8' });
   // Inode tables and journal written now, not by a background thread during the reps; no discard,
-  // which on a file punches the holes back.
-  const made = written.status === 0 ? spawnSync('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=0,lazy_journal_init=0,nodiscard', image], { encoding: 'utf8' }) : written;
+  // which on a file punches the holes back. Inodes for the scale cells: gsync's and rsync's kept
+  // copies of million and a rep's copy are 3,000,000 at once, more than mkfs gives 40 GiB
+  // (2,621,440: the reps after the first ended in ENOSPC).
+  const made =
+    written.status === 0
+      ? spawnSync('mkfs.ext4', ['-q', '-F', '-N', String(SCALE_INODES), '-E', 'lazy_itable_init=0,lazy_journal_init=0,nodiscard', image], { encoding: 'utf8' })
+      : written;
   const attached = made.status === 0 ? spawnSync('losetup', ['--direct-io=on', '--find', '--show', image], { encoding: 'utf8' }) : made;
   const device = attached.stdout.trim();
   const mounted = attached.status === 0 ? spawnSync('mount', [device, mountPoint], { encoding: 'utf8' }) : attached;
