@@ -52,7 +52,7 @@ export async function dryRun(input: DryRunInput): Promise<DryRunSummary> {
       DIRS_AT_ONCE,
       async (ref, enqueue) => {
         const dir = ref.path;
-        const local = await listLocalDir(destination.pathOf(dir), dir === '' ? STATE_DIR_NAME : undefined);
+        const local = listLocalDir(destination.pathOf(dir), dir === '' ? STATE_DIR_NAME : undefined);
         const retried = (message: string, retry: RetryInfo): void => sink.emit({ type: 'retry', path: dir, message, ...retry });
         const listing = only ? { entries: [only], problems: [] } : await input.lister.list(remoteRoot, dir, retried);
         for (const problem of listing.problems) tally.problem(problem, dir);

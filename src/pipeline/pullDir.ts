@@ -144,12 +144,11 @@ export async function pullDir(ctx: PullContext, ref: DirRef, descend: (sub: DirR
 /** The planner's input for one directory, and whether its remote listing was whole. */
 async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput; listed: boolean }> {
   const dir = ref.path;
-  const state = ctx.store.manifestIn(dir);
   const single = dir === '' ? ctx.only : undefined;
-  const [local, listing] = await Promise.all([
-    listLocal(ctx, dir),
-    single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message, retry) => ctx.notice(dir, message, retry)),
-  ]);
+  // The remote listing is asked for first: the local one is read (synchronously) while it comes.
+  const remote = single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message, retry) => ctx.notice(dir, message, retry));
+  const [listing, local] = await Promise.all([remote, listLocal(ctx, dir)]);
+  const state = ctx.store.manifestIn(dir);
   const base = dirInputOf(dir, listing.entries, listing.problems.length === 0, local, state, ctx.plan, single);
   if (single) return { input: base, listed: true };
   for (const problem of listing.problems) ctx.tally.problem(problem, dir);
@@ -209,10 +208,11 @@ function freeSpaceOf(path: string): StatsFs | undefined {
   }
 }
 
+/** Async though it reads synchronously: a failure to list is a rejection, awaited beside the remote listing. */
 async function listLocal(ctx: PullContext, dir: string): Promise<LocalEntry[]> {
   const path = ctx.destination.pathOf(dir);
   try {
-    return await listLocalDir(path, dir === '' ? STATE_DIR_NAME : undefined);
+    return listLocalDir(path, dir === '' ? STATE_DIR_NAME : undefined);
   } catch (error) {
     throw localIoError(error, `cannot list local directory ${path}`);
   }
