@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TarLane, type TarLaneLimits } from '../../src/pipeline/tarLane.js';
+import { TarLane, type TarLaneLimits, type TarOutcome } from '../../src/pipeline/tarLane.js';
 import type { TransferPool } from '../../src/transfer/pool.js';
 import type { FileTask, TarTask, TaskResult } from '../../src/transfer/protocol.js';
 
@@ -30,6 +30,11 @@ async function settledWithin<T>(fetching: Promise<T>, ms: number): Promise<T | '
   return said;
 }
 
+/** The paths tar fetched once `fetching` settled, or 'waiting' while it has not. */
+function fetchedBy(outcome: TarOutcome | 'waiting'): string[] | 'waiting' {
+  return outcome === 'waiting' ? outcome : [...outcome.fetched];
+}
+
 describe('TarLane', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -47,8 +52,7 @@ describe('TarLane', () => {
     root();
     expect(await settledWithin(fetching, 40)).toBe('waiting');
     sub();
-    const outcome = await settledWithin(fetching, 40);
-    expect(outcome === 'waiting' ? outcome : [...outcome.fetched]).toEqual([]);
+    expect(fetchedBy(await settledWithin(fetching, 40))).toEqual([]);
     expect(pool.tasks).toEqual([]);
   });
 
@@ -60,8 +64,7 @@ describe('TarLane', () => {
     const fetching = lane.fetch(files('root', 2));
     root();
     expect(await settledWithin(fetching, 150)).toBe('waiting');
-    const outcome = await settledWithin(fetching, 100);
-    expect(outcome === 'waiting' ? outcome : [...outcome.fetched]).toEqual([]);
+    expect(fetchedBy(await settledWithin(fetching, 100))).toEqual([]);
     expect(pool.tasks).toEqual([]);
   });
 
@@ -75,8 +78,8 @@ describe('TarLane', () => {
     const second = lane.fetch(files('b', 2));
     b();
     const [one, two] = [await settledWithin(first, 40), await settledWithin(second, 0)];
-    expect(one === 'waiting' ? one : one.fetched.size).toBe(2);
-    expect(two === 'waiting' ? two : two.fetched.size).toBe(2);
+    expect(fetchedBy(one)).toEqual(['a/f0', 'a/f1']);
+    expect(fetchedBy(two)).toEqual(['b/f0', 'b/f1']);
     expect(pool.tasks.map((t) => t.files.length)).toEqual([4]);
   });
 
@@ -87,8 +90,7 @@ describe('TarLane', () => {
     const fetching = lane.fetch(files('a', 2));
     expect(await settledWithin(fetching, 20)).toBe('waiting');
     lane.stop();
-    const outcome = await settledWithin(fetching, 40);
-    expect(outcome === 'waiting' ? outcome : outcome.fetched.size).toBe(0);
+    expect(fetchedBy(await settledWithin(fetching, 40))).toEqual([]);
     expect(pool.tasks).toEqual([]);
   });
 });
