@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { FirstConnection } from '../pipeline/firstConnection.js';
+import type { FirstConnection, RouteAhead } from '../pipeline/firstConnection.js';
 import type { PullRequest } from '../pipeline/runPull.js';
 import type { SettingsOverrides } from '../ssh/settings.js';
 
@@ -34,7 +34,7 @@ interface Pending {
   confirm(): void;
   refuse(): void;
   /** Ctrl+C (or SIGTERM) before the command took over: the connection stopped; the command must hear of it. */
-  interrupted: NodeJS.Signals | undefined;
+  interrupted(): NodeJS.Signals | undefined;
   /** No longer listens for signals: the command does from now on. */
   unlisten(): void;
 }
@@ -46,11 +46,34 @@ export async function startHeadStart(argv: readonly string[], manifestPath: stri
   const flags = argv[0] === 'pull' ? pullFlags(manifestPath) : undefined;
   const inputs = flags && readPullLine(argv, flags);
   if (!inputs) return;
-  const [{ parseTarget }, { resolveConnectSpecAhead }] = await Promise.all([import('../core/target.js'), import('../ssh/config.js')]);
-  // The `ssh -G` the login needs runs while the login's code loads.
-  const ahead = startSafely(() => resolveConnectSpecAhead(parseTarget(inputs.source), inputs.ssh));
+  // Until the command listens, Ctrl+C stops the login (exit 20 once the command adopts it), as it
+  // would have stopped the command's: from before the connection is opened.
+  const stop = new AbortController();
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted ??= signal;
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const [{ parseTarget }, { resolveConnectSpec, resolveConnectSpecAhead }, { openTcpAhead }] = await Promise.all([
+    import('../core/target.js'),
+    import('../ssh/config.js'),
+    import('../ssh/transport.js'),
+  ]);
+  // The `ssh -G` the login needs runs while the login's code (ssh2) loads, and so does the TCP
+  // connection once the route is known: the server's fork and banner (~35 ms here) and a long
+  // link's round trip pass meanwhile.
+  const route = startSafely(() => resolveConnectSpecAhead(parseTarget(inputs.source), inputs.ssh)).then((): RouteAhead => {
+    const spec = resolveConnectSpec(parseTarget(inputs.source), inputs.ssh);
+    if (spec.route.kind !== 'direct' || stop.signal.aborted) return { spec };
+    const openedAhead = openTcpAhead(spec);
+    // Its failure is the login's to report.
+    openedAhead.catch(() => undefined);
+    return { spec, openedAhead };
+  });
+  route.catch(() => undefined);
   const { openFirstConnection } = await import('../pipeline/firstConnection.js');
-  await ahead;
   let confirm = (): void => undefined;
   let refuse = (): void => undefined;
   const confirmed = new Promise<void>((resolve, reject) => {
@@ -58,30 +81,21 @@ export async function startHeadStart(argv: readonly string[], manifestPath: stri
     refuse = () => reject(new Error('the connection started ahead was not this run’s'));
   });
   confirmed.catch(() => undefined);
-  const stop = new AbortController();
-  const connecting = openFirstConnection({ ...inputs, signal: stop.signal }, confirmed);
+  const connecting = openFirstConnection({ ...inputs, signal: stop.signal }, confirmed, route);
   // Its failure is thrown where the command awaits it, if it adopts it.
   connecting.catch(() => undefined);
-  // Until the command listens, Ctrl+C stops the login (exit 20 once the command adopts it), as it would have stopped the command's.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    started.interrupted ??= signal;
-    stop.abort();
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const started: Pending = {
+  pending = {
     key: keyOf(inputs.source, inputs.ssh, inputs.timeoutSeconds),
     connecting,
     stop,
     confirm,
     refuse,
-    interrupted: undefined,
+    interrupted: () => interrupted,
     unlisten: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
   };
-  pending = started;
 }
 
 /** What `start` returns, or a settled promise if it throws (a source that is no target: the command says so). */
@@ -104,7 +118,8 @@ export function takeHeadStart(request: PullRequest): Promise<FirstConnection> | 
   if (!started) return undefined;
   started.unlisten();
   // A signal that came before the command listened is the command's to act on, whether or not it stopped the login.
-  if (started.interrupted) process.kill(process.pid, started.interrupted);
+  const signal = started.interrupted();
+  if (signal) process.kill(process.pid, signal);
   if (request.env !== undefined || keyOf(request.source, request.ssh ?? {}, request.timeoutSeconds) !== started.key) {
     discard(started);
     return undefined;

@@ -2,6 +2,7 @@ import { parseTarget, type RemoteTarget } from '../core/target.js';
 import { resolveConnectSpec } from '../ssh/config.js';
 import { openSession, type Session } from '../ssh/connect.js';
 import type { ConnectSpec } from '../ssh/spec.js';
+import type { Transport } from '../ssh/transport.js';
 import { ByteMeter } from '../transfer/meter.js';
 import type { PullRequest } from './runPull.js';
 
@@ -24,18 +25,24 @@ export interface FirstConnection {
 /** What of a pull the connection is made from. */
 export type ConnectionRequest = Pick<PullRequest, 'source' | 'ssh' | 'env' | 'timeoutSeconds' | 'signal'>;
 
+/** The request's route, resolved before this module loaded, and a direct route's TCP connection, opening (headStart.ts). */
+export interface RouteAhead {
+  readonly spec: ConnectSpec;
+  readonly openedAhead?: Promise<Transport>;
+}
+
 /**
  * Resolves the target as ssh would and logs in. This module loads little (ssh2 and the config
  * resolver): the command starts it before it loads the rest of the pipeline (SQLite, piscina,
  * the walk), so the handshake's round trips and that loading overlap. Prompts wait for
  * `promptsAfter` (headStart.ts: a login started before the command line is parsed asks nobody
- * until the command takes it).
+ * until the command takes it), and `ahead` is the request's route if it was resolved earlier still.
  */
-export async function openFirstConnection(request: ConnectionRequest, promptsAfter?: Promise<void>): Promise<FirstConnection> {
+export async function openFirstConnection(request: ConnectionRequest, promptsAfter?: Promise<void>, ahead?: Promise<RouteAhead>): Promise<FirstConnection> {
   const started = Date.now();
   const target = parseTarget(request.source);
   const env = request.env ?? process.env;
-  const spec = resolveConnectSpec(target, { ...request.ssh, env });
+  const { spec, openedAhead } = ahead ? await ahead : { spec: resolveConnectSpec(target, { ...request.ssh, env }), openedAhead: undefined };
   const stallTimeoutMs = (request.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
   const meter = new ByteMeter();
   const session = await openSession(spec, {
@@ -44,6 +51,7 @@ export async function openFirstConnection(request: ConnectionRequest, promptsAft
     onReceived: (bytes) => meter.addWire(bytes),
     ...(request.signal ? { signal: request.signal } : {}),
     ...(promptsAfter ? { promptsAfter } : {}),
+    ...(openedAhead ? { openedAhead } : {}),
   });
   return { started, target, spec, session, stallTimeoutMs, meter };
 }

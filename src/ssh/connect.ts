@@ -9,7 +9,7 @@ import { Deadline } from './deadline.js';
 import { checkHostKey, hostKeyName, preferredHostKeyAlgorithms } from './hostKeyPolicy.js';
 import { choosePrompter, promptingAfter } from './prompt.js';
 import type { ConnectSpec } from './spec.js';
-import { openProxyCommand, openTcp, type Transport } from './transport.js';
+import { CLIENT_SOFTWARE, openProxyCommand, openTcp, type Transport } from './transport.js';
 
 /**
  * What the first connection of a run learned, so that every worker connection follows the same
@@ -53,6 +53,11 @@ export interface ConnectOptions {
   readonly onReceived?: (bytes: number) => void;
   /** No prompt is shown before this resolves; if it rejects, none at all (the prompt fails). */
   readonly promptsAfter?: Promise<void>;
+  /**
+   * A direct route's TCP connection, opened as soon as the route was known (headStart.ts): the
+   * login runs over it instead of opening one, and closes it if it fails first.
+   */
+  readonly openedAhead?: Promise<Transport>;
 }
 
 const { Client } = ssh2;
@@ -60,7 +65,15 @@ const { Client } = ssh2;
 /** Opens a connection as ssh would (jump hosts and proxy commands included), or throws a GsyncError that says what to do. */
 export async function openSession(spec: ConnectSpec, options: ConnectOptions = {}): Promise<Session> {
   const learned: Trust = { hostKeys: {}, credentials: {} };
-  const link = await openLink(spec, options, learned);
+  const { openedAhead, ...rest } = options;
+  let link: Link;
+  try {
+    link = await openLink(spec, rest, learned, openedAhead);
+  } catch (error) {
+    // Failed before the login took it, or after (closing twice is harmless): never left open.
+    void openedAhead?.then((transport) => transport.close(), () => undefined);
+    throw error;
+  }
   try {
     const sftp = await openSftp(link.client, spec, Math.min(spec.connectTimeoutMs, options.answerTimeoutMs ?? Infinity));
     return sessionOf(link, sftp, spec, options.trust ?? learned);
@@ -78,11 +91,11 @@ interface Link {
 }
 
 /** The target's route: each jump hop logs in in turn, each next one reached through the previous. */
-async function openLink(spec: ConnectSpec, options: ConnectOptions, learned: Trust): Promise<Link> {
+async function openLink(spec: ConnectSpec, options: ConnectOptions, learned: Trust, openedAhead?: Promise<Transport>): Promise<Link> {
   const route = spec.route;
   // Only the outermost transport is counted: a hop's channel carries bytes the hop's own link already brought.
   if (route.kind === 'command') return handshake(spec, () => Promise.resolve(openProxyCommand(spec, route.command)), options, learned, options.onReceived);
-  if (route.kind === 'direct') return handshake(spec, () => openTcp(spec), options, learned, options.onReceived);
+  if (route.kind === 'direct') return handshake(spec, () => openedAhead ?? openTcp(spec), options, learned, options.onReceived);
   const [first, ...rest] = route.hops;
   if (!first) throw new GsyncError('usage', `ProxyJump for ${spec.alias} names no host`);
   const hopLinks: Link[] = [];
@@ -208,8 +221,10 @@ async function handshake(
       });
       client.once('error', fail);
       client.once('close', onClose);
+      if (transport.identSent) skipIdentSentAhead(transport.stream, transport.identSent);
       client.connect({
         sock: transport.stream,
+        ident: CLIENT_SOFTWARE,
         username: spec.user,
         readyTimeout: 0,
         keepaliveInterval: spec.keepaliveIntervalMs,
@@ -248,6 +263,19 @@ function interruptedConnecting(spec: ConnectSpec): GsyncError {
  * Packets ssh2 writes in one tick leave in one write(v): a listing sends hundreds of small
  * requests at once, and a syscall each cost the no-op run of 20,000 files ~50 ms.
  */
+/** Drops the SSH client's first write, its identification line, which the transport has sent already. */
+function skipIdentSentAhead(stream: Duplex, sent: Buffer): void {
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  let first = true;
+  stream.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
+    if (first) {
+      first = false;
+      if (Buffer.isBuffer(chunk) && chunk.equals(sent)) return true;
+    }
+    return write(chunk, ...rest);
+  }) as typeof stream.write;
+}
+
 function coalesceWrites(stream: Duplex): void {
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   let corked = false;

@@ -5,6 +5,10 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseTarget } from '../../src/core/target.js';
+import { resolveConnectSpec } from '../../src/ssh/config.js';
+import { openSession } from '../../src/ssh/connect.js';
+import { CLIENT_SOFTWARE, openTcpAhead } from '../../src/ssh/transport.js';
 import { startProxy } from '../support/proxy.js';
 import { killGroup, runProcess } from '../support/runProcess.js';
 import { REPO_ROOT, runGsync, spawnGsync, type GsyncResult } from '../support/runGsync.js';
@@ -521,6 +525,33 @@ describe('endpoints', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(20);
     expect(stderr).toContain('interrupted while connecting to mute');
+  });
+
+  it('a connection opened ahead of the login says who it is, and is closed if the login is given up before it starts', async () => {
+    const sockets = new Set<Socket>();
+    let received = '';
+    let hungUp: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (hungUp = resolve));
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      socket.once('close', () => hungUp());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const setup = await client((kh) => [hostBlock('mute', target, { Port: String(port), UserKnownHostsFile: kh })], '');
+    const spec = resolveConnectSpec(parseTarget('mute:/data'), { configFile: setup.config, env: setup.env });
+    const openedAhead = openTcpAhead(spec);
+    await openedAhead;
+    const stopped = new AbortController();
+    stopped.abort();
+    await expect(openSession(spec, { env: setup.env, signal: stopped.signal, openedAhead })).rejects.toThrow('interrupted while connecting to mute');
+    await closed;
+    expect(received).toBe(`SSH-2.0-${CLIENT_SOFTWARE}\r\n`);
   });
 
   it('says plainly that a CertificateFile login cannot work with gsync', async () => {
