@@ -23,6 +23,7 @@ import type { SettingsOverrides } from '../ssh/settings.js';
 import type { ConnectSpec } from '../ssh/spec.js';
 import type { Session } from '../ssh/connect.js';
 import { defaultListingBounds, type ListingBounds } from '../remote/scan.js';
+import { maxOpenHandles } from '../remote/sftp.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
 import { shareBandwidth } from '../transfer/bandwidth.js';
@@ -31,6 +32,7 @@ import { TransferPool, defaultConnections } from '../transfer/pool.js';
 import { TAR_COMMAND } from '../transfer/tarFetch.js';
 import { prepareDestination, sweepPartials, sweepStalePartials } from './destination.js';
 import { DirCompletion } from './dirCompletion.js';
+import { dirsAtOnce } from './dirsAtOnce.js';
 import { dryRun } from './dryRun.js';
 import { openFirstConnection, type FirstConnection } from './firstConnection.js';
 import type { DryRunSummary, EventSink } from './events.js';
@@ -86,13 +88,6 @@ const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_MAX_ENTRIES = 10_000_000;
 
 /**
- * Directories worked on at once: enough to keep listings and transfers overlapping, and to keep
- * walking while directories wait for their commit group (8 made 200 directories of 3 changed
- * files each take 3.9 s; 32, 1.7 s).
- */
-const DIRS_AT_ONCE = 32;
-
-/**
  * Files handed over and not yet landed, in the directories the walk has gone past: what those
  * hold in memory. Counted in directories alone (32 × 9), a first pull of 1,000,000 files, 1,000
  * a directory, held ~288,000 at once and reached 1.6 GiB of RSS.
@@ -119,7 +114,10 @@ export async function runPull(request: PullRequest, sink: EventSink, connecting?
     }
     // Asked for with the root's STAT: both travel at once, and the names arrive while the destination is made ready.
     const rootListing = listAhead(session, sftpPath(target.path), '', listingBounds(request), stallTimeoutMs);
+    const asked = performance.now();
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
+    // How far ahead the walk must list to keep this link busy.
+    const roundTripMs = performance.now() - asked;
     const localDir = localDirFor(root, target.path, request.localDir);
     if (request.dryRun) return await planOnly(request, sink, { session, spec, root, rootListing, localDir, started, stallTimeoutMs });
     const destination = await prepareDestination(localDir);
@@ -134,7 +132,7 @@ export async function runPull(request: PullRequest, sink: EventSink, connecting?
         const reserve = await SpaceReserve.claim(destination.stateDir);
         const runId = store.startRun(request.source, started);
         sink.emit({ type: 'start', runId, source: request.source, destination: destination.root });
-        return await walk({ request, sink, session, root, rootListing, store, firstPull, runId, started, destination, spec, reserve, stallTimeoutMs, meter });
+        return await walk({ request, sink, session, root, rootListing, store, firstPull, runId, started, destination, spec, reserve, stallTimeoutMs, meter, dirs: dirsAtOnce({ roundTripMs, serverHandles: maxOpenHandles(session.sftp), firstPull }) });
       } finally {
         store.close();
       }
@@ -205,10 +203,12 @@ interface WalkInput {
   readonly stallTimeoutMs: number;
   /** Every connection's received bytes, and the file bytes among them (the workers add theirs). */
   readonly meter: ByteMeter;
+  /** Directories worked on at once (dirsAtOnce.ts). */
+  readonly dirs: number;
 }
 
 async function walk(input: WalkInput): Promise<RunSummary> {
-  const { request, sink, session, root, rootListing, store, firstPull, runId, destination, spec, stallTimeoutMs, meter } = input;
+  const { request, sink, session, root, rootListing, store, firstPull, runId, destination, spec, stallTimeoutMs, meter, dirs } = input;
   // Stops the walk: the user's interrupt, or the first fatal failure (which no other directory can get past either).
   const stop = new AbortController();
   const interrupt = (): void => stop.abort();
@@ -302,7 +302,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   try {
     await runQueue(
       [queued({ path: '', attrs: ctx.rootAttrs })],
-      DIRS_AT_ONCE,
+      dirs,
       async ({ ref, handedOver }, enqueue, release) => {
         try {
           sink.emit({ type: 'dir-start', path: ref.path });

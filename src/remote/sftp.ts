@@ -95,6 +95,12 @@ export function maxReadLength(sftp: SFTPWrapper): number {
   return (sftp as unknown as Ssh2SftpInternals)._maxReadLen ?? READ_LENGTH_FLOOR;
 }
 
+/** The open handles the server allows at once, if it says (limits@openssh.com, which ssh2 reads; its typings omit it). */
+export function maxOpenHandles(sftp: SFTPWrapper): number | undefined {
+  const allowed = (sftp as { maxOpenHandles?: unknown }).maxOpenHandles;
+  return typeof allowed === 'number' && allowed > 0 ? allowed : undefined;
+}
+
 /**
  * One READ of up to `length` bytes (at most maxReadLength); resolves with the bytes read, 0 at
  * end of file. `buffer` must be at least one byte longer than `length`: ssh2 copies a DATA reply
