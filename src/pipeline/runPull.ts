@@ -41,8 +41,8 @@ import { ProgressTicker } from './progress.js';
 import { applyDirAttrs, pullDir, type PullContext } from './pullDir.js';
 import { resolveRemoteRoot, type RemoteRoot } from './remoteRoot.js';
 import { Tally } from './tally.js';
-import { defaultTarLaneLimits, TarLane } from './tarLane.js';
 import { startWaitClock } from './waitClock.js';
+import { defaultTarLaneLimits, TarLane } from './tarLane.js';
 
 /** What `gsync pull` was asked to do. */
 export interface PullRequest {
@@ -204,7 +204,7 @@ interface WalkInput {
   readonly stallTimeoutMs: number;
   /** Every connection's received bytes, and the file bytes among them (the workers add theirs). */
   readonly meter: ByteMeter;
-  /** The root STAT's round trip: what the link calls for (linkPace.ts). */
+  /** The root STAT's round trip: what the link calls for (dirsAtOnce.ts, streamWindowFor). */
   readonly roundTripMs: number;
 }
 

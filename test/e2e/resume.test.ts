@@ -139,32 +139,24 @@ describe('block-level resume', () => {
   });
 });
 
-/**
- * Pulls `remote` through the proxy with `--connections N` and SIGKILLs it once 96 MiB came down:
- * the connections it opened, and which of the file cut in `parts` its recorded blocks fall in.
- */
-async function partsOfKilledPull(remote: string, local: string, connections: number, parts: number): Promise<{ connections: number; parts: number[] }> {
-  const connectionsBefore = e2e.proxy.connections;
-  const before = e2e.proxy.bytesDown;
-  const child = spawnGsync(['pull', '--connections', String(connections), `via-proxy:${remote}`, local], { env: e2e.sshd.env });
-  e2e.track(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await e2e.proxy.waitForBytesDown(before + 96 * MiB);
-  killGroup(child);
-  await exited;
-  const spans = splitBlocks(SIZE / BLOCK_SIZE, parts);
-  const touched = new Set(recorded(local).blocks.map((index) => spans.findIndex((span) => index >= span.first && index < span.end)));
-  return { connections: e2e.proxy.connections - connectionsBefore, parts: [...touched].sort() };
-}
-
 describe('one file over several connections', () => {
   it('cuts a big file into parts for three workers, and after a kill the next run completes it', async () => {
     const remote = await bigRemote();
     const local = join(await e2e.tempDir(), 'out');
-    const killed = await partsOfKilledPull(remote, local, 3, 3);
+    const connectionsBefore = e2e.proxy.connections;
+    const before = e2e.proxy.bytesDown;
+    const child = spawnGsync(['pull', '--connections', '3', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
+    e2e.track(child);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await e2e.proxy.waitForBytesDown(before + 96 * MiB);
+    killGroup(child);
+    await exited;
     // The main connection and three workers, all carrying blocks of the one file.
-    expect(killed.connections).toBe(4);
-    expect(killed.parts).toStrictEqual([0, 1, 2]);
+    expect(e2e.proxy.connections - connectionsBefore).toBe(4);
+    const { blocks } = recorded(local);
+    const spans = splitBlocks(SIZE / BLOCK_SIZE, 3);
+    const parts = new Set(blocks.map((index) => spans.findIndex((span) => index >= span.first && index < span.end)));
+    expect([...parts].sort()).toStrictEqual([0, 1, 2]);
     const result = await runGsync(['pull', '--connections', '3', `via-proxy:${remote}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
     expect(result.code, result.stderr).toBe(0);
     expect(await readTree(local)).toStrictEqual(await readTree(remote));
@@ -175,10 +167,20 @@ describe('one file over several connections', () => {
     const local = join(await e2e.tempDir(), 'out');
     // 25 ms each way: the root's STAT waits 50 ms, and so a connection carries 4 tasks at once (linkPace.ts).
     e2e.proxy.setMode({ kind: 'delay', ms: 25 });
-    const killed = await partsOfKilledPull(remote, local, 1, 2);
-    // The main connection and the one worker's, the file's parts side by side on it.
-    expect(killed.connections).toBe(2);
-    expect(killed.parts).toStrictEqual([0, 1]);
+    const connectionsBefore = e2e.proxy.connections;
+    const before = e2e.proxy.bytesDown;
+    const child = spawnGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
+    e2e.track(child);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await e2e.proxy.waitForBytesDown(before + 96 * MiB);
+    killGroup(child);
+    await exited;
+    // The main connection and the one worker's, both tasks on it from the start.
+    expect(e2e.proxy.connections - connectionsBefore).toBe(2);
+    const { blocks } = recorded(local);
+    const spans = splitBlocks(SIZE / BLOCK_SIZE, 2);
+    const parts = new Set(blocks.map((index) => spans.findIndex((span) => index >= span.first && index < span.end)));
+    expect([...parts].sort()).toStrictEqual([0, 1]);
     e2e.proxy.setMode({ kind: 'pass' });
     const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
     expect(result.code, result.stderr).toBe(0);
