@@ -68,15 +68,15 @@ export interface BlockSpan {
   readonly end: number;
 }
 
-/** A part is worth a task of its own only if it is at least this many blocks (32 MiB). */
+/** A part is worth its own connection only if it is at least this many blocks (32 MiB). */
 const MIN_PART_BLOCKS = 8;
 
 /**
- * Cuts a file's blocks into contiguous parts, one per task the pool carries at once at most, none
- * smaller than MIN_PART_BLOCKS (except a file that has fewer blocks than that: one part).
+ * Cuts a file's blocks into contiguous parts, one per connection at most, none smaller than
+ * MIN_PART_BLOCKS (except a file that has fewer blocks than that: one part).
  */
-export function splitBlocks(blocks: number, tasksAtOnce: number): BlockSpan[] {
-  const parts = Math.max(1, Math.min(tasksAtOnce, Math.floor(blocks / MIN_PART_BLOCKS)));
+export function splitBlocks(blocks: number, connections: number): BlockSpan[] {
+  const parts = Math.max(1, Math.min(connections, Math.floor(blocks / MIN_PART_BLOCKS)));
   const spans: BlockSpan[] = [];
   for (let part = 0; part < parts; part++) {
     spans.push({ first: Math.floor((blocks * part) / parts), end: Math.floor((blocks * (part + 1)) / parts) });

@@ -34,9 +34,9 @@ export async function pullBigFile(ctx: PullContext, big: BigFile): Promise<void>
   const { name, trustedBytes, resumed } = await partialFor(ctx, big);
   const partialPath = join(ctx.destination.partialDir, name);
   const file = { path, remotePath: big.remotePath, partialPath, size: entry.size, mtime: entry.mtime, mode: localModeOf(entry.mode, ctx.plan.umask) };
-  // Parts of one file go to different workers (or side by side over one, on a long link), into the same partial.
+  // Parts of one file go to different workers, each over its own connection, into the same partial.
   const parts = await Promise.all(
-    splitBlocks(blockCount(entry.size), ctx.tasksAtOnce).map((part) => pullPart(ctx, file, part, trustedBytes)),
+    splitBlocks(blockCount(entry.size), ctx.connections).map((part) => pullPart(ctx, file, part, trustedBytes)),
   );
   const failed = parts.find((p) => p?.kind !== 'fetched');
   if (failed !== undefined) {

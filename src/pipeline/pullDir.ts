@@ -59,8 +59,8 @@ export interface PullContext {
   readonly maxDepth: number;
   /** --delete: local entries the remote no longer has are collected here, removed after the walk. */
   readonly deletions: PlannedDeletion[];
-  /** Tasks the worker pool carries at once: how many parts a big file may be cut into. */
-  readonly tasksAtOnce: number;
+  /** The worker pool's size: how many parts a big file may be cut into. */
+  readonly connections: number;
 }
 
 /**

@@ -24,6 +24,7 @@ import type { ConnectSpec } from '../ssh/spec.js';
 import type { Session } from '../ssh/connect.js';
 import { defaultListingBounds, type ListingBounds } from '../remote/scan.js';
 import { maxOpenHandles } from '../remote/sftp.js';
+import { streamWindowFor } from '../ssh/receiveWindow.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
 import { shareBandwidth } from '../transfer/bandwidth.js';
@@ -32,17 +33,16 @@ import { TransferPool, defaultConnections } from '../transfer/pool.js';
 import { TAR_COMMAND } from '../transfer/tarFetch.js';
 import { prepareDestination, sweepPartials, sweepStalePartials } from './destination.js';
 import { DirCompletion } from './dirCompletion.js';
+import { dirsAtOnce } from './dirsAtOnce.js';
 import { dryRun } from './dryRun.js';
 import { openFirstConnection, type FirstConnection } from './firstConnection.js';
 import type { DryRunSummary, EventSink } from './events.js';
-import { dirsAtOnce, streamWindowFor, tasksPerConnection } from './linkPace.js';
 import { listAhead, Lister } from './lister.js';
 import { ProgressTicker } from './progress.js';
 import { applyDirAttrs, pullDir, type PullContext } from './pullDir.js';
 import { resolveRemoteRoot, type RemoteRoot } from './remoteRoot.js';
 import { Tally } from './tally.js';
-import { startWaitClock } from './waitClock.js';
-import { defaultTarLaneLimits, TarLane } from './tarLane.js';
+import { TarLane } from './tarLane.js';
 
 /** What `gsync pull` was asked to do. */
 export interface PullRequest {
@@ -115,10 +115,10 @@ export async function runPull(request: PullRequest, sink: EventSink, connecting?
     }
     // Asked for with the root's STAT: both travel at once, and the names arrive while the destination is made ready.
     const rootListing = listAhead(session, sftpPath(target.path), '', listingBounds(request), stallTimeoutMs);
-    const waited = startWaitClock();
+    const asked = performance.now();
     const root = await resolveRemoteRoot(session.sftp, spec.alias, target.path);
-    // What the link calls for (linkPace.ts): timed as waiting, or a busy thread would look like a long link.
-    const roundTripMs = waited();
+    // How far ahead the walk must list to keep this link busy.
+    const roundTripMs = performance.now() - asked;
     const localDir = localDirFor(root, target.path, request.localDir);
     if (request.dryRun) return await planOnly(request, sink, { session, spec, root, rootListing, localDir, started, stallTimeoutMs });
     const destination = await prepareDestination(localDir);
@@ -233,13 +233,11 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   });
   const bandwidth = request.bytesPerSecond ? shareBandwidth(request.bytesPerSecond) : undefined;
   const streamWindow = streamWindowFor(roundTripMs);
-  const perConnection = tasksPerConnection(roundTripMs);
   const transfers = (): TransferPool =>
     (pool ??= new TransferPool(
       { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, ...(bandwidth ? { bandwidth } : {}), ...(streamWindow ? { streamWindow } : {}) },
       {
         connections,
-        tasksPerConnection: perConnection,
         // Nothing more is coming soon: what waits to be committed goes now, not after the group gap.
         onDrained: () => void committer.flush(),
         // A destination the state file knows nothing in: everything listed will be fetched.
@@ -265,14 +263,13 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     committer,
     localDirs,
     transfers,
-    // One tar task more than the connections carry at once: none of them waits for the next.
-    tarLane: tarAllowed(request) ? new TarLane(transfers, { ...defaultTarLaneLimits, inFlight: connections * perConnection + 1 }) : undefined,
+    tarLane: tarAllowed(request) ? new TarLane(transfers) : undefined,
     retry,
     signal: stop.signal,
     plan: planOptionsOf(request, umask),
     maxDepth: request.maxDepth ?? DEFAULT_MAX_DEPTH,
     deletions: [],
-    tasksAtOnce: connections * perConnection,
+    connections,
     completion,
     tally,
     notice: (path, message, retry) => sink.emit(retry ? { type: 'retry', path, message, ...retry } : { type: 'notice', path, message }),

@@ -8,7 +8,7 @@ export interface TarLaneLimits {
   readonly maxFiles: number;
   /** Bytes in one tar task, by the listing: what a kill in the middle of one can cost. */
   readonly maxBytes: number;
-  /** Tasks handed to the pool and not finished: one more than it carries at once, so no connection idles between them. */
+  /** Tasks handed to the pool and not finished: one at work, one waiting, so no worker idles between them. */
   readonly inFlight: number;
   /** How long files wait for company (directories listed a little later) before a short task goes. */
   readonly lingerMs: number;

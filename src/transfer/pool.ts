@@ -20,8 +20,6 @@ const MAIN_LANE_TASKS = 2;
 export interface PoolOptions {
   /** Workers, each with its own SSH connection. */
   readonly connections: number;
-  /** Tasks each worker's connection carries at once (tasksPerConnection); default 1. */
-  readonly tasksPerConnection?: number;
   /** Told, a turn after the last task in flight ended, that none is left (its results handed on by then). */
   readonly onDrained?: () => void;
   /**
@@ -54,7 +52,6 @@ export class TransferPool {
   /** Hears a worker say it is connected; later, carries the hang-up. */
   readonly #control: BroadcastChannel;
   readonly #connections: number;
-  readonly #tasksPerConnection: number;
   #closing: Promise<void> | undefined;
   /** Tasks handed out and not finished, by the path of their (first) file, oldest first. */
   readonly #running = new Set<{ readonly path: string }>();
@@ -70,7 +67,6 @@ export class TransferPool {
   constructor(init: Omit<WorkerInit, 'controlChannel' | 'closed'>, options: PoolOptions) {
     this.#init = init;
     this.#connections = options.connections;
-    this.#tasksPerConnection = options.tasksPerConnection ?? 1;
     this.#onDrained = options.onDrained;
     this.#mainLane = options.mainLane;
     this.#firstPull = options.firstPull ?? false;
@@ -118,7 +114,6 @@ export class TransferPool {
 
   #workers(): Promise<Piscina> {
     const connections = this.#connections;
-    const tasksPerConnection = this.#tasksPerConnection;
     return (this.#piscina ??= import('piscina').then(
       ({ Piscina }) =>
         new Piscina({
@@ -127,7 +122,6 @@ export class TransferPool {
           maxThreads: connections,
           idleTimeout: Infinity,
           atomics: 'disabled',
-          concurrentTasksPerWorker: tasksPerConnection,
           workerData: { ...this.#init, controlChannel: this.#controlChannel, closed: this.#closed.buffer } satisfies WorkerInit,
         }),
     ));

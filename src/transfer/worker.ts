@@ -36,15 +36,10 @@ function hangUp(): void {
  * again after it died: a dead client's SFTP requests would never be answered.
  */
 async function connection(): Promise<Session> {
-  const opening = session;
-  if (opening) {
-    // One still being opened (at start-up) is this task's: if it fails, so does the task, which
-    // is retried as any, rather than waiting out a second login's timeout right behind it.
-    const open = await opening;
-    if (!open.closed()) return open;
-    // Tasks run side by side on a long link: another may have replaced the dead one already.
-    if (session !== opening) return connection();
-  }
+  // One still being opened (at start-up) is this task's: if it fails, so does the task, which
+  // is retried as any, rather than waiting out a second login's timeout right behind it.
+  const open = await session;
+  if (open && !open.closed()) return open;
   // No new connection once the pool closes: nobody would hang it up.
   if (poolClosed()) throw new GsyncError('interrupted', 'the transfer pool is closing');
   session = openSession(init.spec, {

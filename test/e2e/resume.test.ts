@@ -161,31 +161,6 @@ describe('one file over several connections', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(await readTree(local)).toStrictEqual(await readTree(remote));
   });
-
-  it('over a long round trip, carries the parts side by side over one worker connection', async () => {
-    const remote = await bigRemote();
-    const local = join(await e2e.tempDir(), 'out');
-    // 25 ms each way: the root's STAT waits 50 ms, and so a connection carries 4 tasks at once (linkPace.ts).
-    e2e.proxy.setMode({ kind: 'delay', ms: 25 });
-    const connectionsBefore = e2e.proxy.connections;
-    const before = e2e.proxy.bytesDown;
-    const child = spawnGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
-    e2e.track(child);
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await e2e.proxy.waitForBytesDown(before + 96 * MiB);
-    killGroup(child);
-    await exited;
-    // The main connection and the one worker's, both tasks on it from the start.
-    expect(e2e.proxy.connections - connectionsBefore).toBe(2);
-    const { blocks } = recorded(local);
-    const spans = splitBlocks(SIZE / BLOCK_SIZE, 2);
-    const parts = new Set(blocks.map((index) => spans.findIndex((span) => index >= span.first && index < span.end)));
-    expect([...parts].sort()).toStrictEqual([0, 1]);
-    e2e.proxy.setMode({ kind: 'pass' });
-    const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
-    expect(result.code, result.stderr).toBe(0);
-    expect(await readTree(local)).toStrictEqual(await readTree(remote));
-  });
 });
 
 describe('within one run', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dirsAtOnce, tasksPerConnection } from '../../src/pipeline/linkPace.js';
+import { dirsAtOnce } from '../../src/pipeline/dirsAtOnce.js';
 
 describe('directories walked at once', () => {
   it.each([
@@ -22,20 +22,5 @@ describe('directories walked at once', () => {
 
   it('a first pull walks as on a LAN, whatever the link', () => {
     expect(dirsAtOnce({ roundTripMs: 100, serverHandles: 19_995, firstPull: true })).toBe(32);
-  });
-});
-
-describe('transfer tasks a connection carries at once', () => {
-  it.each([
-    [0.2, 1],
-    [7.7, 1],
-    [19.9, 1],
-    [20, 2],
-    [30, 3],
-    [50, 4],
-    [100, 4],
-    [-1, 1],
-  ])('over a %s ms round trip: %s', (roundTripMs, expected) => {
-    expect(tasksPerConnection(roundTripMs)).toBe(expected);
   });
 });
