@@ -24,7 +24,6 @@ import type { ConnectSpec } from '../ssh/spec.js';
 import type { Session } from '../ssh/connect.js';
 import { defaultListingBounds, type ListingBounds } from '../remote/scan.js';
 import { maxOpenHandles } from '../remote/sftp.js';
-import { streamWindowFor } from '../ssh/receiveWindow.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
 import { shareBandwidth } from '../transfer/bandwidth.js';
@@ -133,7 +132,7 @@ export async function runPull(request: PullRequest, sink: EventSink, connecting?
         const reserve = await SpaceReserve.claim(destination.stateDir);
         const runId = store.startRun(request.source, started);
         sink.emit({ type: 'start', runId, source: request.source, destination: destination.root });
-        return await walk({ request, sink, session, root, rootListing, store, firstPull, runId, started, destination, spec, reserve, stallTimeoutMs, meter, roundTripMs });
+        return await walk({ request, sink, session, root, rootListing, store, firstPull, runId, started, destination, spec, reserve, stallTimeoutMs, meter, dirs: dirsAtOnce({ roundTripMs, serverHandles: maxOpenHandles(session.sftp), firstPull }) });
       } finally {
         store.close();
       }
@@ -204,12 +203,12 @@ interface WalkInput {
   readonly stallTimeoutMs: number;
   /** Every connection's received bytes, and the file bytes among them (the workers add theirs). */
   readonly meter: ByteMeter;
-  /** The root STAT's round trip: what the link calls for (dirsAtOnce.ts, streamWindowFor). */
-  readonly roundTripMs: number;
+  /** Directories worked on at once (dirsAtOnce.ts). */
+  readonly dirs: number;
 }
 
 async function walk(input: WalkInput): Promise<RunSummary> {
-  const { request, sink, session, root, rootListing, store, firstPull, runId, destination, spec, stallTimeoutMs, meter, roundTripMs } = input;
+  const { request, sink, session, root, rootListing, store, firstPull, runId, destination, spec, stallTimeoutMs, meter, dirs } = input;
   // Stops the walk: the user's interrupt, or the first fatal failure (which no other directory can get past either).
   const stop = new AbortController();
   const interrupt = (): void => stop.abort();
@@ -232,10 +231,9 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     if (dir !== '') store.recordDir(dir, attrs, runId);
   });
   const bandwidth = request.bytesPerSecond ? shareBandwidth(request.bytesPerSecond) : undefined;
-  const streamWindow = streamWindowFor(roundTripMs);
   const transfers = (): TransferPool =>
     (pool ??= new TransferPool(
-      { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, ...(bandwidth ? { bandwidth } : {}), ...(streamWindow ? { streamWindow } : {}) },
+      { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, ...(bandwidth ? { bandwidth } : {}) },
       {
         connections,
         // Nothing more is coming soon: what waits to be committed goes now, not after the group gap.
@@ -247,7 +245,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
           ({ TaskRunner }) =>
             new TaskRunner(
               { connection: () => lister.connection(), discard: (stalled) => stalled.close() },
-              { alias: spec.alias, stallTimeoutMs, meter, ...(bandwidth ? { bandwidth } : {}), ...(streamWindow ? { streamWindow } : {}) },
+              { alias: spec.alias, stallTimeoutMs, meter, ...(bandwidth ? { bandwidth } : {}) },
             ),
         ),
       },
@@ -304,7 +302,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   try {
     await runQueue(
       [queued({ path: '', attrs: ctx.rootAttrs })],
-      dirsAtOnce({ roundTripMs, serverHandles: maxOpenHandles(session.sftp), firstPull }),
+      dirs,
       async ({ ref, handedOver }, enqueue, release) => {
         try {
           sink.emit({ type: 'dir-start', path: ref.path });

@@ -130,3 +130,41 @@ export function ignoreTinyReadLimit(sftp: SFTPWrapper): void {
   if (internals._maxReadLen !== undefined && internals._maxReadLen < READ_LENGTH_FLOOR) internals._maxReadLen = READ_LENGTH_FLOOR;
 }
 
+/** The fields of an ssh2 channel (lib/Channel.js, lib/protocol/SFTP.js) its receive window lives in. */
+interface Ssh2ChannelInternals {
+  incoming?: { window?: number };
+  outgoing?: { id?: number; state?: string };
+  _protocol?: { channelWindowAdjust?: (id: number, amount: number) => void };
+  push?: (data: Buffer | null) => unknown;
+}
+
+/**
+ * What the server may send unacknowledged on one channel. ssh2 keeps 1–2 MiB open, so one
+ * channel carries at most ~2 MiB per round trip: ~10 MiB/s at 100 ms, whatever the READs in
+ * flight. This is room for the read loop's most (64 × 255 KiB) twice over, so the window never
+ * binds: the READs in flight, sized to the link, bound what the server sends.
+ */
+export const RECEIVE_WINDOW = 32 * 1024 * 1024;
+
+/**
+ * Keeps `sftp`'s receive window at `size`: granted at once, and topped up whenever the data
+ * received has taken it down to half, which keeps it above ssh2's own 1 MiB threshold (so ssh2
+ * never adjusts it). A build of ssh2 without these fields keeps its own window.
+ */
+export function widenReceiveWindow(sftp: SFTPWrapper, size = RECEIVE_WINDOW): void {
+  const channel = sftp as unknown as Ssh2ChannelInternals;
+  const { incoming, outgoing, _protocol: protocol, push } = channel;
+  if (typeof incoming?.window !== 'number' || typeof outgoing?.id !== 'number' || typeof protocol?.channelWindowAdjust !== 'function' || typeof push !== 'function') return;
+  const topUp = (): void => {
+    const window = incoming.window ?? size;
+    if (outgoing.state !== 'open' || window > size / 2) return;
+    incoming.window = size;
+    protocol.channelWindowAdjust?.(outgoing.id as number, size - window);
+  };
+  channel.push = (data: Buffer | null): unknown => {
+    const pushed = push.call(sftp, data);
+    topUp();
+    return pushed;
+  };
+  topUp();
+}

@@ -2,13 +2,12 @@ import ssh2 from 'ssh2';
 import type { Client as ClientType, ClientChannel, SFTPWrapper } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { GsyncError } from '../errors/GsyncError.js';
-import { ignoreTinyReadLimit } from '../remote/sftp.js';
+import { ignoreTinyReadLimit, widenReceiveWindow } from '../remote/sftp.js';
 import { prepareAuth, type Credential } from './auth.js';
 import { closedDuringHandshake, handshakeError, handshakeTimeout, lostError, noSftp, silentSftp } from './connectErrors.js';
 import { Deadline } from './deadline.js';
 import { checkHostKey, hostKeyName, preferredHostKeyAlgorithms } from './hostKeyPolicy.js';
 import { choosePrompter, promptingAfter } from './prompt.js';
-import { widenReceiveWindow } from './receiveWindow.js';
 import type { ConnectSpec } from './spec.js';
 import { CLIENT_SOFTWARE, openProxyCommand, openTcp, type Transport } from './transport.js';
 

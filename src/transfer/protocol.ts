@@ -22,8 +22,6 @@ export interface WorkerInit {
   readonly stallTimeoutMs: number;
   /** --bwlimit: the run's one budget, shared by every worker (absent: no limit, and no cost). */
   readonly bandwidth?: BandwidthShare;
-  /** The receive window a tar's channel gets, where ssh2's own would hold back the link (streamWindowFor). */
-  readonly streamWindow?: number;
   /** The run's ByteMeter counters (payload and wire bytes), shared with the main thread. */
   readonly meter: SharedArrayBuffer;
 }

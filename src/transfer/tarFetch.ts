@@ -2,7 +2,6 @@ import { closeSync, fchmodSync, futimesSync, unlinkSync, writeSync } from 'node:
 import type { ClientChannel } from 'ssh2';
 import { TarReader, type TarSink, type WantedEntry } from '../remote/tarReader.js';
 import type { Session } from '../ssh/connect.js';
-import { widenReceiveWindow } from '../ssh/receiveWindow.js';
 import { openPartial } from './partialFile.js';
 import type { FileResult, FileTask } from './protocol.js';
 
@@ -30,10 +29,10 @@ const SPLIT_FROM = 512;
  * no trouble reading any file, and none changed while read). Everything else comes back
  * unfetched, its partial removed, for SFTP to copy or explain; nothing here is an error.
  */
-export async function fetchByTar(session: Session, files: readonly FileTask[], onData: (bytes: number) => void, window?: number): Promise<TarFetched> {
+export async function fetchByTar(session: Session, files: readonly FileTask[], onData: (bytes: number) => void): Promise<TarFetched> {
   const size = files.length < SPLIT_FROM ? files.length : Math.ceil(files.length / CHANNELS_AT_ONCE);
   const parts = Array.from({ length: Math.ceil(files.length / size) }, (_, i) => files.slice(i * size, (i + 1) * size));
-  const done = await Promise.all(parts.map((part) => fetchPart(session, part, onData, window)));
+  const done = await Promise.all(parts.map((part) => fetchPart(session, part, onData)));
   return { files: done.flatMap((d) => d.files), usable: done.some((d) => d.usable) };
 }
 
@@ -46,7 +45,7 @@ export interface TarFetched {
   readonly usable: boolean;
 }
 
-async function fetchPart(session: Session, files: readonly FileTask[], onData: (bytes: number) => void, window: number | undefined): Promise<TarFetched> {
+async function fetchPart(session: Session, files: readonly FileTask[], onData: (bytes: number) => void): Promise<TarFetched> {
   const wanted: WantedEntry[] = files.map((f) => ({ name: Buffer.from(f.remotePath, 'utf8'), size: f.size, mtime: f.mtime }));
   const open = new Map<number, number>();
   const begun: number[] = [];
@@ -76,7 +75,6 @@ async function fetchPart(session: Session, files: readonly FileTask[], onData: (
   let localError = false;
   try {
     const channel = await session.exec(TAR_COMMAND);
-    if (window !== undefined) widenReceiveWindow(channel, window);
     exitCode = await drain(channel, wanted, (chunk) => {
       try {
         return reader.push(chunk);

@@ -34,8 +34,6 @@ export interface TaskRunnerOptions {
   readonly stallTimeoutMs: number;
   /** --bwlimit: the run's one budget (absent: no limit, and no cost). */
   readonly bandwidth?: BandwidthShare;
-  /** The receive window a tar's channel gets (streamWindowFor); absent, ssh2's own. */
-  readonly streamWindow?: number;
   /** File bytes arrived are added here as payload. */
   readonly meter: ByteMeter;
 }
@@ -74,7 +72,7 @@ export class TaskRunner {
             return;
           }
           if (task.kind === 'tar') {
-            const fetched = await fetchByTar(open, task.files, reads.onData, this.#options.streamWindow);
+            const fetched = await fetchByTar(open, task.files, reads.onData);
             files.push(...fetched.files);
             tarUsable = fetched.usable;
             // Files tar did not bring because the link died or stalled are not tar's fault: the task failed.

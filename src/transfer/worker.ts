@@ -61,13 +61,7 @@ const runner = new TaskRunner(
       stalled.close();
     },
   },
-  {
-    alias: init.spec.alias,
-    stallTimeoutMs: init.stallTimeoutMs,
-    meter,
-    ...(init.bandwidth ? { bandwidth: init.bandwidth } : {}),
-    ...(init.streamWindow ? { streamWindow: init.streamWindow } : {}),
-  },
+  { alias: init.spec.alias, stallTimeoutMs: init.stallTimeoutMs, meter, ...(init.bandwidth ? { bandwidth: init.bandwidth } : {}) },
 );
 
 // The pool closed while this thread was starting: the hang-up went out before anyone listened.
