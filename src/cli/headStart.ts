@@ -64,14 +64,17 @@ export async function startHeadStart(argv: readonly string[], manifestPath: stri
   // The `ssh -G` the login needs runs while the login's code (ssh2) loads, and so does the TCP
   // connection once the route is known: the server's fork and banner (~35 ms here) and a long
   // link's round trip pass meanwhile.
-  const route = startSafely(() => resolveConnectSpecAhead(parseTarget(inputs.source), inputs.ssh)).then((): RouteAhead => {
-    const spec = resolveConnectSpec(parseTarget(inputs.source), inputs.ssh);
+  // A source that is no target rejects it: openFirstConnection says so, having parsed it first.
+  const route = (async (): Promise<RouteAhead> => {
+    const target = parseTarget(inputs.source);
+    await resolveConnectSpecAhead(target, inputs.ssh);
+    const spec = resolveConnectSpec(target, inputs.ssh);
     if (spec.route.kind !== 'direct' || stop.signal.aborted) return { spec };
     const openedAhead = openTcpAhead(spec);
     // Its failure is the login's to report.
     openedAhead.catch(() => undefined);
     return { spec, openedAhead };
-  });
+  })();
   route.catch(() => undefined);
   const { openFirstConnection } = await import('../pipeline/firstConnection.js');
   let confirm = (): void => undefined;
@@ -96,15 +99,6 @@ export async function startHeadStart(argv: readonly string[], manifestPath: stri
       process.off('SIGTERM', onSignal);
     },
   };
-}
-
-/** What `start` returns, or a settled promise if it throws (a source that is no target: the command says so). */
-function startSafely(start: () => Promise<void>): Promise<void> {
-  try {
-    return start();
-  } catch {
-    return Promise.resolve();
-  }
 }
 
 /**
