@@ -1,12 +1,12 @@
 import { realpathSync } from 'node:fs';
 import { chown, copyFile, lstat, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandAsCronRunsIt, cronEnv } from '../support/cronDaemon.js';
 import { crontabUser, lockCrontab, readUserCrontab, runAsUser, writeUserCrontab, type CrontabUser, type ProcessResult } from '../support/crontabUser.js';
 import { e2eSuite } from '../support/e2eSuite.js';
 import { GSYNC_BIN } from '../support/runGsync.js';
+import { generateKeyPair } from '../support/sshKeys.js';
 import { renderClientHost } from '../support/sshdConfig.js';
 import { dir, file, readTree } from '../support/trees.js';
 
@@ -65,9 +65,7 @@ async function sandbox(options: { passphrase?: string } = {}): Promise<Box> {
   if (options.passphrase === undefined) {
     await copyFile(e2e.sshd.identityPath, identityPath);
   } else {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', { passphrase: options.passphrase, cipher: 'aes256-ctr', rounds: 4 });
-    await writeFile(identityPath, pair.private, { mode: 0o600 });
-    await e2e.sshd.authorizeKey(pair.public);
+    await e2e.sshd.authorizeKey(await generateKeyPair(identityPath, { passphrase: options.passphrase }));
   }
   const knownHostsPath = join(ssh, 'known_hosts');
   await writeFile(knownHostsPath, `[127.0.0.1]:${e2e.sshd.port} ${e2e.sshd.hostKeyLine}\n`, { mode: 0o600 });

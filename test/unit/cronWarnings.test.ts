@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cronEnvironment, homeWarning, loginWarning } from '../../src/cron/cronWarnings.js';
 import { resolveConnectSpec } from '../../src/ssh/config.js';
+import { generateKeyPair } from '../support/sshKeys.js';
 
 let dir: string;
 let agent: Server | undefined;
@@ -19,12 +19,15 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A key pair written as ssh-keygen would (private 0600, public beside it), with a passphrase when given. */
-function writeKey(name: string, options: { passphrase?: string; mode?: number } = {}): string {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', options.passphrase === undefined ? {} : { passphrase: options.passphrase, cipher: 'aes256-ctr', rounds: 4 });
+/**
+ * A key pair made by ssh-keygen (private 0600, public beside it), with a passphrase when given.
+ * Not ssh2's generateKeyPairSync: about one ed25519 key in 256 it writes is malformed (a public
+ * key whose first byte is zero comes out 31 bytes long), and the test would fail by chance.
+ */
+async function writeKey(name: string, options: { passphrase?: string; mode?: number } = {}): Promise<string> {
   const path = join(dir, name);
-  writeFileSync(path, pair.private, { mode: options.mode ?? 0o600 });
-  writeFileSync(`${path}.pub`, `${pair.public}\n`);
+  await generateKeyPair(path, options.passphrase === undefined ? {} : { passphrase: options.passphrase });
+  if (options.mode !== undefined) chmodSync(path, options.mode);
   return path;
 }
 
@@ -44,12 +47,12 @@ async function agentSocket(): Promise<string> {
 }
 
 describe('loginWarning: can the cron job log in by itself?', () => {
-  it('says nothing for a key without a passphrase', () => {
-    expect(loginWarning(cronSpec([`  IdentityFile ${writeKey('plain')}`]))).toBeUndefined();
+  it('says nothing for a key without a passphrase', async () => {
+    expect(loginWarning(cronSpec([`  IdentityFile ${await writeKey('plain')}`]))).toBeUndefined();
   });
 
-  it('warns about a key with a passphrase: no terminal and no agent under cron', () => {
-    const key = writeKey('locked', { passphrase: 'correct horse' });
+  it('warns about a key with a passphrase: no terminal and no agent under cron', async () => {
+    const key = await writeKey('locked', { passphrase: 'correct horse' });
     const warning = loginWarning(cronSpec([`  IdentityFile ${key}`]));
     expect(warning?.message).toBe(
       `the key ${key} needs a passphrase, and a cron job has no terminal to ask it on and no ssh-agent (cron does not pass SSH_AUTH_SOCK on): each run will fail to log in to gpu (exit 5)`,
@@ -58,13 +61,13 @@ describe('loginWarning: can the cron job log in by itself?', () => {
     expect(JSON.stringify(warning)).not.toContain('correct horse');
   });
 
-  it('says nothing when a key without a passphrase comes after one with', () => {
-    expect(loginWarning(cronSpec([`  IdentityFile ${writeKey('locked', { passphrase: 'pw' })}`, `  IdentityFile ${writeKey('plain')}`]))).toBeUndefined();
+  it('says nothing when a key without a passphrase comes after one with', async () => {
+    expect(loginWarning(cronSpec([`  IdentityFile ${await writeKey('locked', { passphrase: 'pw' })}`, `  IdentityFile ${await writeKey('plain')}`]))).toBeUndefined();
   });
 
   it("warns when this shell's agent holds the key: cron does not pass SSH_AUTH_SOCK on", async () => {
     const socket = await agentSocket();
-    const block = [`  IdentityFile ${writeKey('locked', { passphrase: 'pw' })}`];
+    const block = [`  IdentityFile ${await writeKey('locked', { passphrase: 'pw' })}`];
     // Resolved with this shell's environment, the agent would be used...
     expect(cronSpec(block, { ...cronEnvironment(dir, 'me'), SSH_AUTH_SOCK: socket }).agentSocket).toBe(socket);
     // ...but cron's has no SSH_AUTH_SOCK.
@@ -73,11 +76,11 @@ describe('loginWarning: can the cron job log in by itself?', () => {
 
   it('says nothing when IdentityAgent names an agent socket by path that is there', async () => {
     const socket = await agentSocket();
-    expect(loginWarning(cronSpec([`  IdentityFile ${writeKey('locked', { passphrase: 'pw' })}`, `  IdentityAgent ${socket}`]))).toBeUndefined();
+    expect(loginWarning(cronSpec([`  IdentityFile ${await writeKey('locked', { passphrase: 'pw' })}`, `  IdentityAgent ${socket}`]))).toBeUndefined();
   });
 
-  it('warns when IdentityAgent names a socket that is not there', () => {
-    const block = [`  IdentityFile ${writeKey('locked', { passphrase: 'pw' })}`, `  IdentityAgent ${join(dir, 'gone.sock')}`];
+  it('warns when IdentityAgent names a socket that is not there', async () => {
+    const block = [`  IdentityFile ${await writeKey('locked', { passphrase: 'pw' })}`, `  IdentityAgent ${join(dir, 'gone.sock')}`];
     expect(loginWarning(cronSpec(block))?.message).toMatch(/needs a passphrase/);
   });
 
@@ -86,13 +89,13 @@ describe('loginWarning: can the cron job log in by itself?', () => {
     expect(warning?.message).toMatch(/^gsync found no key file it can use for gpu \(tried .*\/\.ssh\/id_rsa, .*\/\.ssh\/id_ecdsa, .*\/\.ssh\/id_ecdsa_sk and 4 more\)/);
   });
 
-  it('counts a key ssh would refuse for its open permissions as none', () => {
-    const warning = loginWarning(cronSpec([`  IdentityFile ${writeKey('open', { mode: 0o644 })}`]));
+  it('counts a key ssh would refuse for its open permissions as none', async () => {
+    const warning = loginWarning(cronSpec([`  IdentityFile ${await writeKey('open', { mode: 0o644 })}`]));
     expect(warning?.message).toMatch(/found no key file it can use/);
   });
 
-  it('warns when PubkeyAuthentication is off', () => {
-    expect(loginWarning(cronSpec([`  IdentityFile ${writeKey('plain')}`, '  PubkeyAuthentication no']))?.message).toMatch(/PubkeyAuthentication is off/);
+  it('warns when PubkeyAuthentication is off', async () => {
+    expect(loginWarning(cronSpec([`  IdentityFile ${await writeKey('plain')}`, '  PubkeyAuthentication no']))?.message).toMatch(/PubkeyAuthentication is off/);
   });
 });
 
