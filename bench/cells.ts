@@ -159,7 +159,7 @@ function commandOf(bench: Bench, cell: Cell): ReturnType<Tool['command']> {
 }
 
 function setupOf(bench: Bench, cell: Cell): RunSetup {
-  return { env: bench.env, counters: cell.link.counters, timeoutMs: bench.timeoutMs, timeFile: join(bench.scratch, 'time.out'), cpu: bench.cpu };
+  return { env: bench.env, counters: cell.link.counters, timeoutMs: bench.timeoutMs, timeFile: join(bench.scratch, 'time.out'), cpu: bench.cpu, copies: bench.dest };
 }
 
 function row(bench: Bench, cell: Cell, rep: number, status: CellStatus, detail: string, m: Measured | undefined, resentBytes: number | null): Row {
@@ -178,6 +178,7 @@ function row(bench: Bench, cell: Cell, rep: number, status: CellStatus, detail: 
     downBytes: m?.downBytes ?? NaN,
     upBytes: m?.upBytes ?? NaN,
     resentBytes,
+    syncSeconds: m?.syncSeconds ?? null,
   };
 }
 

@@ -8,6 +8,8 @@ import type { Row } from './types.js';
 
 /** What one run of a tool cost (a Row's measurements), and how it ended. */
 export interface Measured extends Pick<Row, 'wallSeconds' | 'userSeconds' | 'sysSeconds' | 'maxRssKiB' | 'downBytes' | 'upBytes'> {
+  /** Row.syncSeconds: always measured here. */
+  readonly syncSeconds: number;
   readonly exitCode: number | null;
   readonly timedOut: boolean;
   /** The last lines the tool printed on stderr, for a FAIL cell's explanation. */
@@ -22,6 +24,8 @@ export interface RunSetup {
   readonly timeFile: string;
   /** Counts CPU of the whole tree when the machine allows (else /usr/bin/time's waited-for children). */
   readonly cpu: CpuAccount | undefined;
+  /** A path on the copies' file system: synced as the tool exits (Row.syncSeconds). */
+  readonly copies: string;
 }
 
 /** Flushes dirty pages so a rep does not pay for the previous one's writeback. */
@@ -49,6 +53,7 @@ export async function measure(command: Command, setup: RunSetup): Promise<Measur
   const wallSeconds = (performance.now() - started) / 1000;
   const after = setup.counters();
   const cpuAfter = setup.cpu?.read();
+  const syncSeconds = syncCopies(setup.copies);
   let [user, sys, rss] = [NaN, NaN, NaN];
   try {
     const last = readFileSync(setup.timeFile, 'utf8').trim().split('\n').at(-1) ?? '';
@@ -68,7 +73,19 @@ export async function measure(command: Command, setup: RunSetup): Promise<Measur
     maxRssKiB: rss,
     downBytes: after.down - before.down,
     upBytes: after.up - before.up,
+    syncSeconds,
   };
+}
+
+/**
+ * How long a sync of the file system holding `path` takes (syncfs, through coreutils' sync -f):
+ * what a tool that does not sync its copy leaves for the kernel to write after it exits. A tool
+ * that made its files durable itself leaves next to nothing (the spawn's few milliseconds).
+ */
+function syncCopies(path: string): number {
+  const started = performance.now();
+  spawnSync('sync', ['-f', path]);
+  return (performance.now() - started) / 1000;
 }
 
 /**

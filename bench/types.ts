@@ -37,4 +37,10 @@ export interface Row {
   readonly upBytes: number;
   /** resume only: bytes sent by the killed run and the re-run beyond what one cold pull sends. */
   readonly resentBytes: number | null;
+  /**
+   * A sync of the copies' file system as the tool exited: the writeback it left behind (gsync
+   * makes its files durable before it exits; the other tools leave their data to the kernel).
+   * null when not measured: a rep that failed before it ran, or results from before the column.
+   */
+  readonly syncSeconds: number | null;
 }

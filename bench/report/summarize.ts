@@ -32,6 +32,11 @@ export interface CellSummary {
   /** Median over the ok reps that report it (resume only); null when none does. */
   readonly resentBytes: number | null;
   /**
+   * Median of wall + the sync after it (Row.syncSeconds), over the ok reps that measured the
+   * sync: the time until the copy was on disk. null when none did.
+   */
+  readonly durableSeconds: number | null;
+  /**
    * Median wall ÷ gsync's median wall on the same scenario and dataset: > 1 means this tool was
    * slower than gsync (gsync wins), < 1 that it was faster (gsync loses); gsync's own is 1. null
    * when there is no gsync cell, or either cell is not ok.
@@ -112,6 +117,7 @@ function measure(reps: readonly Row[]): Measured {
     downBytes: over((rep) => rep.downBytes),
     upBytes: over((rep) => rep.upBytes),
     resentBytes: median(ok.flatMap((rep) => (rep.resentBytes === null ? [] : [rep.resentBytes]))),
+    durableSeconds: median(ok.flatMap((rep) => (rep.syncSeconds === null ? [] : [rep.wallSeconds + rep.syncSeconds]))),
   };
 }
 

@@ -22,6 +22,7 @@ const COLUMNS: readonly Column[] = [
   // to succeed would read as a result.
   { title: 'wall s', align: 'right', value: (cell) => (cell.status === 'ok' ? fixed(cell.wallSeconds, 2) : cell.status) },
   { title: '×gsync', align: 'right', value: (cell) => (cell.tool === GSYNC ? '—' : fixed(cell.ratioToGsync, 2)) },
+  { title: 'durable s', align: 'right', value: (cell) => (cell.status === 'ok' ? fixed(cell.durableSeconds, 2) : '—') },
   { title: 'wire MiB', align: 'right', value: (cell) => fixed(scaled(cell.wireBytes, MiB), 1) },
   { title: 'CPU s', align: 'right', value: (cell) => fixed(cell.cpuSeconds, 2) },
   { title: 'RSS MiB', align: 'right', value: (cell) => fixed(scaled(cell.maxRssKiB, 1024), 0) },
@@ -59,6 +60,7 @@ export function renderTable(scenario: ScenarioName, cells: readonly CellSummary[
   const lines = [title, line(columns.map((column) => column.title)), line(widths.map((width) => '-'.repeat(width)))];
   for (const texts of body) lines.push(texts === null ? '' : line(texts));
   lines.push('', "×gsync: wall ÷ gsync's wall; above 1 gsync was faster, below 1 it was slower.");
+  lines.push("durable s: wall + a sync of the copies' file system as the tool exited (the writeback it left; gsync syncs before it exits).");
 
   const failures = mine.filter((cell) => cell.status !== 'ok');
   if (failures.length > 0) lines.push('');

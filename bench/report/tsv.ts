@@ -22,6 +22,7 @@ export const TSV_HEADER = [
   'downBytes',
   'upBytes',
   'resentBytes',
+  'syncSeconds',
 ] as const satisfies readonly (keyof Row)[];
 
 type Column = (typeof TSV_HEADER)[number];
@@ -40,9 +41,11 @@ const _datasetsCovered: Covers<DatasetName, (typeof DATASETS)[number]> = true;
 const _statusesCovered: Covers<CellStatus, (typeof STATUSES)[number]> = true;
 
 const HEADER_LINE = TSV_HEADER.join('\t');
+/** Results written before syncSeconds was measured: every column but that last one. */
+const EARLIER_HEADER_LINE = TSV_HEADER.slice(0, -1).join('\t');
 
 /**
- * One Row as a TSV line, without the newline. `resentBytes` null is an empty field; tabs and line
+ * One Row as a TSV line, without the newline. `resentBytes` or `syncSeconds` null is an empty field; tabs and line
  * breaks inside text fields become spaces (the format has no quoting). Throws on a non-finite
  * number in an ok row (a failed rep's missing numbers are empty fields), so whatever is written here is read back by {@link parseTsv}: a NaN from a botched
  * measurement surfaces at the rep that made it, not when old results are re-read.
@@ -92,7 +95,8 @@ async function expectHeader(file: FileHandle, path: string): Promise<void> {
 
 /**
  * Rows from the text of a results file. Header lines and blank lines are skipped wherever they
- * appear, so concatenated result files parse too. Throws an Error naming the 1-based line number
+ * appear, so concatenated result files parse too; lines of the layout before syncSeconds (one
+ * field fewer) read with it null. Throws an Error naming the 1-based line number
  * on a line with the wrong number of fields, an unknown scenario, dataset or status, a rep that
  * is not a positive integer, or a measurement that is not a non-negative number.
  */
@@ -100,7 +104,7 @@ export function parseTsv(text: string): Row[] {
   const rows: Row[] = [];
   text.split('\n').forEach((raw, index) => {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line === '' || line === HEADER_LINE) return;
+    if (line === '' || line === HEADER_LINE || line === EARLIER_HEADER_LINE) return;
     rows.push(parseLine(line, index + 1));
   });
   return rows;
@@ -108,7 +112,7 @@ export function parseTsv(text: string): Row[] {
 
 function parseLine(line: string, lineNumber: number): Row {
   const fields = line.split('\t');
-  if (fields.length !== TSV_HEADER.length) {
+  if (fields.length !== TSV_HEADER.length && fields.length !== TSV_HEADER.length - 1) {
     throw lineError(lineNumber, `expected ${TSV_HEADER.length} tab-separated fields, found ${fields.length}`);
   }
   const field = Object.fromEntries(TSV_HEADER.map((name, i) => [name, fields[i] ?? ''])) as Record<Column, string>;
@@ -118,7 +122,7 @@ function parseLine(line: string, lineNumber: number): Row {
     if (!isOneOf(text, allowed)) throw lineError(lineNumber, `${name} ${JSON.stringify(text)} is not one of ${allowed.join(', ')}`);
     return text;
   };
-  const amount = (name: NumericColumn | 'resentBytes'): number => {
+  const amount = (name: NumericColumn | 'resentBytes' | 'syncSeconds'): number => {
     const text = field[name];
     if (text === '' && field.status !== 'ok' && name !== 'resentBytes') return NaN;
     const value = Number(text);
@@ -148,6 +152,7 @@ function parseLine(line: string, lineNumber: number): Row {
     downBytes: amount('downBytes'),
     upBytes: amount('upBytes'),
     resentBytes: field.resentBytes === '' ? null : amount('resentBytes'),
+    syncSeconds: field.syncSeconds === '' ? null : amount('syncSeconds'),
   };
 }
 

@@ -12,6 +12,7 @@ const MiB = 1024 * 1024;
 const base: Row = {
   runId: '2025-06-01T12:00:00.000Z', scenario: 'full', dataset: 'big', tool: 'gsync', rep: 1, status: 'ok', detail: '',
   wallSeconds: 2, userSeconds: 0.5, sysSeconds: 0.25, maxRssKiB: 51_200, downBytes: 100 * MiB, upBytes: 0, resentBytes: null,
+  syncSeconds: 0.5,
 };
 const row = (changes: Partial<Row>): Row => ({ ...base, ...changes });
 /** One ok rep of `tool` per given wall time, numbered from 1. */
@@ -43,6 +44,17 @@ describe('summarize', () => {
     ]);
     expect(cell).toMatchObject({ reps: 3, okReps: 3, status: 'ok', detail: '', wallSeconds: 2, cpuSeconds: 1.5, maxRssKiB: 200 });
     expect(cell).toMatchObject({ wireBytes: 2020, downBytes: 2000, upBytes: 20, resentBytes: null, ratioToGsync: 1 });
+  });
+
+  it('takes durable as the median of wall + sync over the reps that measured the sync, null if none did', () => {
+    const cells = summarize([
+      row({ rep: 1, wallSeconds: 3, syncSeconds: 0.1 }), row({ rep: 2, wallSeconds: 1, syncSeconds: 5 }),
+      row({ rep: 3, wallSeconds: 2, syncSeconds: null }), row({ rep: 4, wallSeconds: 9, syncSeconds: 0, status: 'FAIL' }),
+      row({ tool: 'rsync', syncSeconds: null }),
+    ]);
+    // 3.1 and 6 (the FAIL rep and the rep without a sync left out): their mean.
+    expect(cellOf(cells, 'full/big/gsync')?.durableSeconds).toBeCloseTo(4.55, 10);
+    expect(cellOf(cells, 'full/big/rsync')?.durableSeconds).toBeNull();
   });
 
   it('takes the mean of the middle two for an even number of reps', () => {
@@ -112,13 +124,15 @@ describe('tsv', () => {
     row({ scenario: 'resume', dataset: 'small100', tool: 'lftp-pget', resentBytes: 0 }),
     row({ scenario: 'resume', dataset: 'small100', tool: 'gsync', resentBytes: 4096 }),
     row({ tool: 'scp', status: 'FAIL', detail: 'exit 1:\tPermission denied\nretrying', wallSeconds: 0.01 }),
+    row({ tool: 'sftp', status: 'ERROR', detail: 'no sshd', syncSeconds: null }),
   ];
 
-  it('writes one field per header column, null resentBytes as an empty last field', () => {
+  it('writes one field per header column, null resentBytes and syncSeconds as empty fields', () => {
     const fields = rowToTsv(base).split('\t');
     expect(fields).toHaveLength(TSV_HEADER.length);
     expect(fields.slice(0, 8)).toEqual(['2025-06-01T12:00:00.000Z', 'full', 'big', 'gsync', '1', 'ok', '', '2']);
-    expect(fields.at(-1)).toBe('');
+    expect(fields.slice(-2)).toEqual(['', '0.5']);
+    expect(rowToTsv(row({ syncSeconds: null })).split('\t').at(-1)).toBe('');
     expect(TSV_HEADER).toEqual(Object.keys(base));
   });
 
@@ -128,13 +142,19 @@ describe('tsv', () => {
     expect(parseTsv(text)).toEqual(want);
   });
 
+  it('reads results written before syncSeconds (a field fewer, and their header) with it null', () => {
+    const earlier = (line: string): string => line.split('\t').slice(0, -1).join('\t');
+    const text = `${earlier(TSV_HEADER.join('\t'))}\n${earlier(rowToTsv(base))}\n`;
+    expect(parseTsv(text)).toEqual([{ ...base, syncSeconds: null }]);
+  });
+
   it('skips blank and repeated header lines, so concatenated files parse', () => {
     const file = `${TSV_HEADER.join('\t')}\r\n${rowToTsv(base)}\r\n`;
     expect(parseTsv(`${file}\n${file}`)).toEqual([base, base]);
   });
 
   const bad: Array<{ description: string; line: string; error: RegExp }> = [
-    { description: 'too few fields', line: rowToTsv(base).split('\t').slice(0, 10).join('\t'), error: /line 2: expected 14 .*found 10/ },
+    { description: 'too few fields', line: rowToTsv(base).split('\t').slice(0, 10).join('\t'), error: /line 2: expected 15 .*found 10/ },
     { description: 'an unknown status', line: rowToTsv(base).replace('\tok\t', '\tmaybe\t'), error: /line 2: status "maybe"/ },
     { description: 'an unknown scenario', line: rowToTsv(base).replace('\tfull\t', '\twan99\t'), error: /line 2: scenario "wan99"/ },
     { description: 'a rep of zero', line: rowToTsv(base).replace('\tgsync\t1\t', '\tgsync\t0\t'), error: /line 2: rep "0"/ },
@@ -185,15 +205,16 @@ describe('renderTable', () => {
 
   it('has a title, the columns in order and each cell computed', () => {
     expect(lines[0]).toBe('== full ==');
-    expect(columnsOf(lines[1] ?? '')).toEqual(['dataset', 'tool', 'wall s', '×gsync', 'wire MiB', 'CPU s', 'RSS MiB', 'reps']);
+    expect(columnsOf(lines[1] ?? '')).toEqual(['dataset', 'tool', 'wall s', '×gsync', 'durable s', 'wire MiB', 'CPU s', 'RSS MiB', 'reps']);
     const body = lines.map(columnsOf);
-    expect(body).toContainEqual(['big', 'gsync', '2.00', '—', '100.0', '0.75', '50', '3']);
-    expect(body).toContainEqual(['big', 'rsync', '4.00', '2.00', '150.5', '0.75', '10', '3']);
-    expect(body).toContainEqual(['mixed', 'a<b&c', '1.00', '2.00', '100.0', '0.75', '50', '1']);
+    expect(body).toContainEqual(['big', 'gsync', '2.00', '—', '2.50', '100.0', '0.75', '50', '3']);
+    expect(body).toContainEqual(['big', 'rsync', '4.00', '2.00', '4.50', '150.5', '0.75', '10', '3']);
+    expect(body).toContainEqual(['mixed', 'a<b&c', '1.00', '2.00', '1.50', '100.0', '0.75', '50', '1']);
+    expect(lines).toContain("durable s: wall + a sync of the copies' file system as the tool exited (the writeback it left; gsync syncs before it exits).");
   });
 
   it('shows a failed cell as its status with ok/total reps, and explains it below', () => {
-    expect(lines.map(columnsOf)).toContainEqual(['big', 'scp', 'FAIL', '—', '100.0', '0.75', '50', '2/3']);
+    expect(lines.map(columnsOf)).toContainEqual(['big', 'scp', 'FAIL', '—', '—', '100.0', '0.75', '50', '2/3']);
     expect(lines).toContain('  FAIL big/scp: exit 1: lost connection');
   });
 
@@ -214,8 +235,8 @@ describe('renderTable', () => {
     const resume = renderTable('resume', summarize([...reps('gsync', [2], { scenario: 'resume', resentBytes: 1.5 * MiB }), ...reps('rsync', [3], { scenario: 'resume' })]));
     const resumeLines = resume.split('\n').map(columnsOf);
     expect(resumeLines[1]?.at(-1)).toBe('resent MiB');
-    expect(resumeLines).toContainEqual(['big', 'gsync', '2.00', '—', '100.0', '0.75', '50', '1', '1.5']);
-    expect(resumeLines).toContainEqual(['big', 'rsync', '3.00', '1.50', '100.0', '0.75', '50', '1', '—']);
+    expect(resumeLines).toContainEqual(['big', 'gsync', '2.00', '—', '2.50', '100.0', '0.75', '50', '1', '1.5']);
+    expect(resumeLines).toContainEqual(['big', 'rsync', '3.00', '1.50', '3.50', '100.0', '0.75', '50', '1', '—']);
   });
 });
 
