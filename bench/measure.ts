@@ -36,7 +36,8 @@ export function flushDirtyPages(): void {
 /**
  * Runs `command` under /usr/bin/time in its own process group and measures it. Wall time is taken
  * here (sub-millisecond); CPU is user+sys of the whole tree (from the cgroup, else every
- * waited-for child), RSS the largest single process.
+ * waited-for child), RSS the largest single process. Once the clock has stopped, the copies'
+ * file system is synced and that timed too (syncCopies).
  */
 export async function measure(command: Command, setup: RunSetup): Promise<Measured> {
   rmSync(setup.timeFile, { force: true });

@@ -45,9 +45,10 @@ const HEADER_LINE = TSV_HEADER.join('\t');
 const EARLIER_HEADER_LINE = TSV_HEADER.slice(0, -1).join('\t');
 
 /**
- * One Row as a TSV line, without the newline. `resentBytes` or `syncSeconds` null is an empty field; tabs and line
- * breaks inside text fields become spaces (the format has no quoting). Throws on a non-finite
- * number in an ok row (a failed rep's missing numbers are empty fields), so whatever is written here is read back by {@link parseTsv}: a NaN from a botched
+ * One Row as a TSV line, without the newline. `resentBytes` or `syncSeconds` null is an empty
+ * field; tabs and line breaks inside text fields become spaces (the format has no quoting).
+ * Throws on a non-finite number in an ok row (a failed rep's missing numbers are empty fields),
+ * so whatever is written here is read back by {@link parseTsv}: a NaN from a botched
  * measurement surfaces at the rep that made it, not when old results are re-read.
  */
 export function rowToTsv(row: Row): string {
