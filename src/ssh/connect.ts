@@ -259,10 +259,6 @@ function interruptedConnecting(spec: ConnectSpec): GsyncError {
   return new GsyncError('interrupted', `interrupted while connecting to ${spec.alias}`);
 }
 
-/**
- * Packets ssh2 writes in one tick leave in one write(v): a listing sends hundreds of small
- * requests at once, and a syscall each cost the no-op run of 20,000 files ~50 ms.
- */
 /** Drops the SSH client's first write, its identification line, which the transport has sent already. */
 function skipIdentSentAhead(stream: Duplex, sent: Buffer): void {
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
@@ -276,6 +272,10 @@ function skipIdentSentAhead(stream: Duplex, sent: Buffer): void {
   }) as typeof stream.write;
 }
 
+/**
+ * Packets ssh2 writes in one tick leave in one write(v): a listing sends hundreds of small
+ * requests at once, and a syscall each cost the no-op run of 20,000 files ~50 ms.
+ */
 function coalesceWrites(stream: Duplex): void {
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   let corked = false;
