@@ -1,6 +1,7 @@
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 
 /** Who holds a destination: written into `.gsync/lock` so a second run can say so. */
@@ -23,8 +24,11 @@ export async function acquireLock(stateDir: string): Promise<RunLock> {
   const file = join(stateDir, 'lock');
   const me: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   const mine = `${file}.${process.pid}`;
-  await writeFile(mine, JSON.stringify(me), { mode: 0o644 });
   try {
+    // A full or read-only disk fails here first: said as such, not as a bug, and nothing left behind.
+    await writeFile(mine, JSON.stringify(me), { mode: 0o644 }).catch((error: unknown) => {
+      throw localIoError(error, `cannot write the lock file ${file}`);
+    });
     for (let attempt = 0; attempt < 3; attempt++) {
       if (await linkExclusive(mine, file)) return { release: () => unlink(file).catch(() => undefined) };
       const owner = await readOwner(file);
@@ -49,7 +53,7 @@ async function linkExclusive(from: string, to: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    throw localIoError(error, `cannot take the lock ${to}`);
   }
 }
 

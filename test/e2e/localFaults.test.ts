@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { e2eSuite } from '../support/e2eSuite.js';
@@ -143,6 +143,33 @@ describe('local faults', () => {
     expectedFailure(full.stderr);
     expect([...(await readTree(ns.view(local))).keys()].filter((path) => path.endsWith('.bin'))).toEqual(['old.bin']);
     expect(await readdir(ns.view(join(local, '.gsync', 'partial')))).toEqual([]);
+  });
+
+  it('a disk already full when the run starts: exit 11, one line saying so, nothing left behind; with room again the run finishes', async () => {
+    const remote = await e2e.remoteTree('full-from-start', { 'a.txt': file('one') });
+    const ns = await mountNamespace();
+    const mountPoint = join(await e2e.tempDir(), 'full-disk');
+    await mkdir(mountPoint);
+    await ns.mountTmpfs(mountPoint, 4 * MiB);
+    const local = join(mountPoint, 'mirror');
+    const first = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(first.code, first.stderr).toBe(0);
+
+    // Filled to the last page: the write that does not fit leaves what did.
+    const filler = join(ns.view(mountPoint), 'filler');
+    await expect(writeFile(filler, Buffer.alloc(4 * MiB))).rejects.toMatchObject({ code: 'ENOSPC' });
+    await writeTree(remote, { 'b.txt': file('two') });
+    const full = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(full.code, full.stderr).toBe(11);
+    expect(gsyncLines(full.stderr), full.stderr).toEqual([expect.stringMatching(/^gsync: the disk is full: /)]);
+    expect(full.stderr).toMatch(/\n\s+hint: free some space/);
+    expectedFailure(full.stderr);
+    expect((await readdir(ns.view(join(local, '.gsync')))).filter((name) => name.startsWith('lock'))).toEqual([]);
+
+    await rm(filler);
+    const after = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(after.code, after.stderr).toBe(0);
+    expect(await readTree(ns.view(local))).toEqual(await readTree(remote));
   });
 
   it('a read-only destination: exit 11 at once, with one line saying so', async () => {
