@@ -406,11 +406,19 @@ async function finish(
 async function withSpaceNeeded(error: GsyncError, destination: Destination, tally: Tally): Promise<GsyncError> {
   const space = await statfs(destination.root).catch(() => undefined);
   const free = space ? formatBytes(space.bavail * space.bsize) : 'unknown';
+  const options = { ...(error.errno === undefined ? {} : { errno: error.errno }), cause: error };
+  // Out of inodes, not bytes (many small files): "N MiB free" alone would be a riddle. A file
+  // system that counts no inodes (btrfs) says files = 0.
+  if (space && space.files > 0 && space.ffree === 0) {
+    return new GsyncError('local-io', `${error.message}; the file system of ${destination.root} has no inodes left (${free} free, but no room for one more file)`, {
+      ...options,
+      hint: 'delete some files on that file system (or choose a destination with more inodes) and run the same command again: finished files and partials are kept',
+    });
+  }
   const needed = Math.max(0, tally.bytesPlanned - tally.bytesTransferred);
   return new GsyncError('local-io', `${error.message}; ${free} free in ${destination.root}, this run needs at least ${formatBytes(needed)} more`, {
     ...(error.hint === undefined ? {} : { hint: error.hint }),
-    ...(error.errno === undefined ? {} : { errno: error.errno }),
-    cause: error,
+    ...options,
   });
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { e2eSuite } from '../support/e2eSuite.js';
 import { startMountNamespace, type MountNamespace } from '../support/mountNamespace.js';
-import { dir, file, readTree, writeTree, type TreeEntry } from '../support/trees.js';
+import { dir, file, readTree, writeTree, type TreeEntry, type TreeSpec } from '../support/trees.js';
 
 /**
  * Faults on the local side (issue 7): a destination that fills up mid-run, and one that is
@@ -170,6 +170,26 @@ describe('local faults', () => {
     const after = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(after.code, after.stderr).toBe(0);
     expect(await readTree(ns.view(local))).toEqual(await readTree(remote));
+  });
+
+  it('a file system out of inodes, not bytes: exit 11, one line saying so, only complete files in place', async () => {
+    const tree: TreeSpec = {};
+    for (let i = 0; i < 60; i++) tree[`f${String(i).padStart(2, '0')}.txt`] = file(`file ${i}`);
+    const remote = await e2e.remoteTree('few-inodes', tree);
+    const ns = await mountNamespace();
+    const mountPoint = join(await e2e.tempDir(), 'few-inodes');
+    await mkdir(mountPoint);
+    // Bytes to spare; room for about half the files.
+    await ns.mountTmpfs(mountPoint, 16 * MiB, 40);
+    const local = join(mountPoint, 'mirror');
+
+    const result = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(result.code, result.stderr).toBe(11);
+    expect(gsyncLines(result.stderr), result.stderr).toEqual([expect.stringMatching(/^gsync: the disk is full: .*has no inodes left/)]);
+    expect(result.stderr).toMatch(/\n\s+hint: delete some files/);
+    expectedFailure(result.stderr);
+    const placed = expectOnlyCompleteFiles(await readTree(ns.view(local)), await readTree(remote));
+    expect(placed).toBeLessThan(60);
   });
 
   it('a read-only destination: exit 11 at once, with one line saying so', async () => {

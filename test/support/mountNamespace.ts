@@ -14,8 +14,8 @@ export interface MountNamespace {
   readonly pid: number;
   /** Runs a command inside the namespace (cwd `/`); rejects with its stderr unless it exits 0. */
   exec(command: string, args: readonly string[]): Promise<void>;
-  /** Mounts a fresh tmpfs of `bytes` bytes on `path` (an existing directory). */
-  mountTmpfs(path: string, bytes: number): Promise<void>;
+  /** Mounts a fresh tmpfs of `bytes` bytes (and at most `inodes` files, if given) on `path` (an existing directory). */
+  mountTmpfs(path: string, bytes: number, inodes?: number): Promise<void>;
   /** Resizes the tmpfs on `path`, keeping its content. */
   resizeTmpfs(path: string, bytes: number): Promise<void>;
   /** Bind-mounts `path` onto itself, so that it can be made read-only on its own later. */
@@ -75,7 +75,7 @@ export async function startMountNamespace(): Promise<MountNamespace> {
   return {
     pid,
     exec,
-    mountTmpfs: (path, bytes) => exec('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755`, 'tmpfs', path]),
+    mountTmpfs: (path, bytes, inodes) => exec('mount', ['-t', 'tmpfs', '-o', `size=${bytes},mode=0755${inodes === undefined ? '' : `,nr_inodes=${inodes}`}`, 'tmpfs', path]),
     resizeTmpfs: (path, bytes) => exec('mount', ['-o', `remount,size=${bytes}`, path]),
     bindToItself: (path) => exec('mount', ['--bind', path, path]),
     remountReadOnly: (path) => exec('mount', ['-o', 'remount,bind,ro', path]),
