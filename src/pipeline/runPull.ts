@@ -11,7 +11,7 @@ import { defaultRetryPolicy, type RetryPolicy } from '../core/retry.js';
 import type { Selection } from '../core/selection.js';
 import { formatBytes } from '../core/format.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
-import { classify, isDiskFull, localIoError } from '../errors/classify.js';
+import { classify, isDiskFull } from '../errors/classify.js';
 import { GsyncError, isGsyncError } from '../errors/GsyncError.js';
 import { Committer } from '../local/atomic.js';
 import { deleteEntries, filesTakenBy, type PlannedDeletion } from '../local/deletion.js';
@@ -435,12 +435,7 @@ function looksLikeFirstPull(request: PullRequest, typedPath: string): boolean {
 }
 
 function openState(destination: Destination): StateStore {
-  const file = stateFileOf(destination);
-  try {
-    return StateStore.open(file);
-  } catch (error) {
-    throw localIoError(error, `cannot open the state file ${file}`);
-  }
+  return StateStore.open(stateFileOf(destination));
 }
 
 /** Where the pull lands: local-dir if given; else ./<basename> for a tree, . for a single file. */

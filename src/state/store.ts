@@ -3,6 +3,7 @@ import type { PartialRecord } from '../core/blocks.js';
 import type { DirOutcome, EntryKind, ManifestRow, Problem, RunSummary } from '../core/types.js';
 import { parentOf } from '../core/names.js';
 import { localIoError } from '../errors/classify.js';
+import { GsyncError } from '../errors/GsyncError.js';
 import { migrations } from './schema.js';
 
 /** One past run, as `gsync status` shows it. */
@@ -72,14 +73,20 @@ export class StateStore {
   }
 
   static open(file: string, options: { readonly?: boolean } = {}): StateStore {
-    const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
-    if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      migrate(db);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        migrate(db);
+      }
+      db.pragma('busy_timeout = 2000');
+      return new StateStore(db, file);
+    } catch (error) {
+      db?.close();
+      throw openFailure(file, error);
     }
-    db.pragma('busy_timeout = 2000');
-    return new StateStore(db, file);
   }
 
   startRun(source: string, startedAt: number): number {
@@ -300,4 +307,21 @@ function migrate(db: Database.Database): void {
       db.pragma(`user_version = ${version + 1}`);
     })();
   }
+}
+
+/**
+ * A state file that cannot be opened, as the user sees it. A damaged one (not SQLite, or torn by
+ * something other than a crash, which WAL survives) is no disk fault: moved away, the next pull
+ * keeps every file in place that matches the server's.
+ */
+function openFailure(file: string, error: unknown): GsyncError {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new GsyncError('local-io', `the state file ${file} is damaged (${code})`, {
+      errno: code,
+      cause: error,
+      hint: 'move it away and pull again: the files already in place that match the server\'s are kept, not fetched again',
+    });
+  }
+  return localIoError(error, `cannot open the state file ${file}`);
 }

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BLOCK_SIZE } from '../../src/core/blocks.js';
+import { GsyncError } from '../../src/errors/GsyncError.js';
 import { StateStore } from '../../src/state/store.js';
 
 let dir: string;
@@ -132,5 +133,27 @@ describe('StateStore: directories', () => {
     store.recordDir('ckpt', { mtime: 5, mode: 0o644 }, 5);
     expect(rowOf('ckpt')).toStrictEqual({ kind: 'dir', mtime: 5, mode: 0o644, runId: 5 });
     store.close();
+  });
+});
+
+describe('StateStore: a state file that cannot be used', () => {
+  it('one that is not SQLite is said to be damaged, for writing and for reading, with what to do', () => {
+    writeFileSync(file, 'not a database, but long enough to have a header of sorts: '.repeat(20));
+    for (const readonly of [false, true]) {
+      let thrown: unknown;
+      try {
+        StateStore.open(file, { readonly }).close();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(GsyncError);
+      expect(thrown).toMatchObject({ kind: 'local-io', exitCode: 11, errno: 'SQLITE_NOTADB', message: `the state file ${file} is damaged (SQLITE_NOTADB)` });
+      expect((thrown as GsyncError).hint).toMatch(/^move it away and pull again/);
+    }
+  });
+
+  it('one that cannot be opened at all (a directory stands there) is a local error naming it', () => {
+    mkdirSync(file);
+    expect(() => StateStore.open(file)).toThrow(expect.objectContaining({ kind: 'local-io', message: `cannot open the state file ${file}: SQLITE_CANTOPEN` }));
   });
 });
