@@ -27,6 +27,7 @@ export async function prepareDestination(localDir: string): Promise<Destination>
     const destination = new Destination(root);
     await ownDir(destination.stateDir);
     await ownDir(destination.partialDir);
+    await Promise.all(STATE_FILES.map((name) => ownFileIfAny(join(destination.stateDir, name))));
     // Private, whoever made it: it holds partial data and the record of the mirror.
     await chmod(destination.stateDir, 0o700);
     await access(destination.partialDir, constants.W_OK);
@@ -49,6 +50,25 @@ async function ownDir(path: string): Promise<void> {
   });
   if (!(await lstat(path)).isDirectory()) {
     throw new GsyncError('local-path', `${path} is not a directory (a symlink or a file stands there)`, {
+      hint: 'gsync keeps its state there and never follows a link at that name: move it away',
+    });
+  }
+}
+
+/**
+ * The files gsync keeps in `.gsync`: SQLite resolves a symlink at the state file's name and
+ * writes wherever it leads, and a FIFO at the lock's would hang the run reading it.
+ */
+const STATE_FILES = ['state.db', 'state.db-wal', 'state.db-shm', 'state.db-journal', 'lock'];
+
+/** Checks that what stands at one of gsync's file names, if anything, is a plain file. */
+async function ownFileIfAny(path: string): Promise<void> {
+  const stats = await lstat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (stats && !stats.isFile()) {
+    throw new GsyncError('local-path', `${path} is not a regular file (a symlink or something else stands there)`, {
       hint: 'gsync keeps its state there and never follows a link at that name: move it away',
     });
   }

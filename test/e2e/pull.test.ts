@@ -1,4 +1,6 @@
-import { readdir, stat, symlink as makeSymlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, rm, stat, symlink as makeSymlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { e2eSuite } from '../support/e2eSuite.js';
@@ -137,6 +139,27 @@ describe('gsync pull', () => {
     expect((await stat(elsewhere)).mode, 'no chmod through the link').toBe(modeBefore);
   });
 
+
+  it('never writes through a symlink planted at the state file, nor hangs on a FIFO at the lock: exit 3 naming it', async () => {
+    const remote = await e2e.remoteTree('planted-state-file', { 'ok.txt': file('fine') });
+    const base = await e2e.tempDir();
+    const outside = join(base, 'outside.db');
+    const local = join(base, 'mirror');
+    await writeTree(local, { '.gsync': dir({}) });
+    await makeSymlink(outside, join(local, '.gsync', 'state.db'));
+    const linked = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
+    expect(linked.code, linked.stderr).toBe(3);
+    expect(linked.stderr).toMatch(/^gsync: \S+\/\.gsync\/state\.db is not a regular file \(a symlink/m);
+    withoutStackTrace(linked.stderr);
+    expect(existsSync(outside), 'nothing made through the link').toBe(false);
+
+    await rm(join(local, '.gsync', 'state.db'));
+    execFileSync('mkfifo', [join(local, '.gsync', 'lock')]);
+    const fifo = await runGsync(['pull', '--timeout', '5', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
+    expect(fifo.code, fifo.stderr).toBe(3);
+    expect(fifo.stderr).toMatch(/^gsync: \S+\/\.gsync\/lock is not a regular file/m);
+    expect(await readdir(local), 'nothing pulled').toEqual(['.gsync']);
+  });
   it('drops setuid, setgid and sticky bits on arrival, and takes the umask off', async () => {
     const remote = await e2e.remoteTree('special-modes', {
       'setuid-tool': file('#!/bin/sh\n', { mode: 0o4755 }),
