@@ -33,8 +33,8 @@ export function describeFailure(error: unknown, debug: boolean, command = 'pull'
 
 /**
  * oclif's parse errors in one line: what comes before its "See more help" footer, with a
- * heading like "Missing 1 required arg:" joined to the lines it introduces and the bare
- * "The following error occurred:" dropped.
+ * heading like "Missing 1 required arg:" or "Parsing --timeout" joined to the lines it
+ * introduces (the reason a value was refused) and the bare "The following error occurred:" dropped.
  */
 function oclifSummary(message: string): string {
   const lines = message.split('\n').map((line) => line.trim().replace(/\s+/g, ' '));
@@ -42,5 +42,5 @@ function oclifSummary(message: string): string {
   const [first = '', ...rest] = end < 0 ? lines : lines.slice(0, end);
   if (rest.length === 0) return first;
   if (/^The following errors? occurred:$/.test(first)) return rest.join('; ');
-  return first.endsWith(':') ? `${first} ${rest.join('; ')}` : first;
+  return `${first}${first.endsWith(':') ? '' : ':'} ${rest.join('; ')}`;
 }

@@ -130,6 +130,13 @@ describe('describeFailure: what the user sees and the exit code', () => {
       exitCode: 1,
     },
     {
+      description: "oclif's 'Parsing --flag' keeps the reason the value was refused",
+      error: oclifError('Parsing --timeout \n\tExpected an integer greater than or equal to 1 but received: 0\nSee more help with --help', 2),
+      debug: false,
+      lines: ['gsync: Parsing --timeout: Expected an integer greater than or equal to 1 but received: 0', '  hint: see gsync pull --help'],
+      exitCode: 1,
+    },
+    {
       description: "oclif's bare 'The following error occurred:' gives way to the error, and the hint names the command that failed",
       error: oclifError('The following error occurred:\n  Exactly one of the following must be provided: --every, --schedule\nSee more help with --help', 2),
       debug: false,

@@ -8,7 +8,8 @@ export default class Status extends GsyncCommand {
     localDir: Args.string({ description: 'the destination directory of earlier pulls', default: '.' }),
   };
   static override flags = {
-    runs: Flags.integer({ description: 'how many runs to show', default: 10, min: 1 }),
+    // Bounded: a count past 2^53 reaches SQLite's LIMIT as a float, which it refuses.
+    runs: Flags.integer({ description: 'how many runs to show', default: 10, min: 1, max: 1_000_000 }),
     json: Flags.boolean({ description: 'print JSON instead of text' }),
   };
 
