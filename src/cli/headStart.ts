@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FirstConnection, RouteAhead } from '../pipeline/firstConnection.js';
 import type { PullRequest } from '../pipeline/runPull.js';
 import type { SettingsOverrides } from '../ssh/settings.js';
+import { onStopSignal } from './signals.js';
 
 /**
  * A pull's login, started before oclif loads. Loading oclif and finding the command take ~0.1 s
@@ -33,7 +34,7 @@ interface Pending {
   readonly stop: AbortController;
   confirm(): void;
   refuse(): void;
-  /** Ctrl+C (or SIGTERM) before the command took over: the connection stopped; the command must hear of it. */
+  /** Ctrl+C (or SIGTERM, SIGHUP) before the command took over: the connection stopped; the command must hear of it. */
   interrupted(): NodeJS.Signals | undefined;
   /** No longer listens for signals: the command does from now on. */
   unlisten(): void;
@@ -54,8 +55,7 @@ export async function startHeadStart(argv: readonly string[], manifestPath: stri
     interrupted ??= signal;
     stop.abort();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const unlisten = onStopSignal(onSignal);
   const [{ parseTarget }, { resolveConnectSpec, resolveConnectSpecAhead }, { openTcpAhead }] = await Promise.all([
     import('../core/target.js'),
     import('../ssh/config.js'),
@@ -94,10 +94,7 @@ export async function startHeadStart(argv: readonly string[], manifestPath: stri
     confirm,
     refuse,
     interrupted: () => interrupted,
-    unlisten: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
+    unlisten,
   };
 }
 

@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
 import { printable } from '../core/printable.js';
+import { STOP_SIGNALS } from '../core/stopSignals.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import type { Destination } from './builtinSettings.js';
 import type { SettingsOverrides, SshSettings } from './settings.js';
@@ -96,6 +97,8 @@ function spawnSshG(sshClient: string, args: readonly string[], host: string, env
       cause: result.error,
     });
   }
+  // Ctrl+C reaches ssh too (one process group): the user stopped the run, the config is fine.
+  if (result.signal && STOP_SIGNALS.includes(result.signal)) throw new GsyncError('interrupted', `interrupted while ${shown} read the ssh config`);
   if (result.status !== 0) {
     const said = firstLines(result.stderr, 4);
     throw new GsyncError('usage', `ssh refused the config: ${said || `${shown} exited with ${result.status ?? result.signal}`}`, {

@@ -179,11 +179,12 @@ describe('interrupted pulls', () => {
     await expectOnlyCompleteFiles(local);
   });
 
-  it('SIGINT stops the run with exit 20, keeps what is done, and releases the lock', async () => {
+  // SIGHUP: the terminal or SSH session the run was started from went away.
+  it.each(['SIGINT', 'SIGHUP'] as const)('%s stops the run with exit 20, keeps what is done, and releases the lock', async (signal) => {
     const local = join(await e2e.tempDir(), 'mirror');
     const { child, finished } = await pullUntil(local, 4 * MiB);
     expect(finished).toBe(false);
-    child.kill('SIGINT');
+    child.kill(signal);
     expect(await exited(child)).toBe(20);
     await expectOnlyCompleteFiles(local);
     await expect(readdir(join(local, '.gsync'))).resolves.not.toContain('lock');

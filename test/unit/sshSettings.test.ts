@@ -377,6 +377,16 @@ describe('config errors: ssh -G and the builtin both refuse, as a usage error', 
     expect(error.message).not.toContain('5');
   });
 
+  it('an ssh -G that Ctrl+C (or a hangup) stopped means the run was interrupted, not that the config is wrong', () => {
+    for (const signal of ['INT', 'TERM', 'HUP']) {
+      writeFiles({ 'fake-ssh': `#!/bin/sh\nkill -${signal} $$\n` });
+      chmodSync(join(tmp, 'fake-ssh'), 0o755);
+      const error = caught(() => runSshG({ host: 'gpu' }, {}, join(tmp, 'fake-ssh'), env()));
+      expect(error.kind, signal).toBe('interrupted');
+      expect(error.exitCode).toBe(20);
+    }
+  });
+
   it('names the ssh client and the destination, never an -o value (it may hold a password)', () => {
     writeFiles({ 'fake-ssh': '#!/bin/sh\nexit 255\n' });
     chmodSync(join(tmp, 'fake-ssh'), 0o755);

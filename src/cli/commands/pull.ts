@@ -10,6 +10,7 @@ import type { PullRequest } from '../../pipeline/runPull.js';
 import { GsyncCommand } from '../baseCommand.js';
 import { sshOverrides, takeHeadStart } from '../headStart.js';
 import { armTimeLimit, limitsOf, timeLimitOr } from '../runLimits.js';
+import { onStopSignal } from '../signals.js';
 
 export default class Pull extends GsyncCommand {
   static override summary = 'Mirror a remote directory (or one file) into a local directory over SSH.';
@@ -81,9 +82,7 @@ date: files with the same size and mtime are not sent again.`;
       stderr: process.stderr,
     });
     const abort = new AbortController();
-    const interrupt = (): void => abort.abort();
-    process.once('SIGINT', interrupt);
-    process.once('SIGTERM', interrupt);
+    const unlisten = onStopSignal(() => abort.abort());
     const disarm = limits.timeLimit && armTimeLimit(abort, limits.timeLimit);
     const request: PullRequest = {
       source: args.source,
@@ -123,8 +122,7 @@ date: files with the same size and mtime are not sent again.`;
     } finally {
       disarm?.();
       output.close();
-      process.off('SIGINT', interrupt);
-      process.off('SIGTERM', interrupt);
+      unlisten();
     }
   }
 }
