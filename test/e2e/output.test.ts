@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { chmod, readFile, rm, stat, symlink as makeSymlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -151,6 +154,45 @@ describe('gsync pull --json', () => {
     const events = eventsOf(result.stdout);
     expect(events).toStrictEqual([expect.objectContaining({ event: 'error', kind: 'remote-path', exitCode: 3 })]);
     expect(result.stderr).toMatch(/^gsync: /);
+  });
+});
+
+describe('standard output that cannot be written', () => {
+  /** Runs gsync with stdout on `stdout` (a file descriptor, or a pipe closed before anything is read). */
+  async function runWithStdout(args: string[], stdout: number | 'closed-pipe'): Promise<{ code: number | null; stderr: string }> {
+    const child = spawn(process.execPath, [GSYNC_BIN, ...args], { env: e2e.sshd.env, stdio: ['ignore', stdout === 'closed-pipe' ? 'pipe' : stdout, 'pipe'] });
+    if (stdout === 'closed-pipe') child.stdout?.destroy();
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const [code] = (await once(child, 'close')) as [number | null];
+    return { code, stderr };
+  }
+
+  it('a full disk behind stdout: the pull still completes and is recorded, one line says so, exit 11', async () => {
+    const remote = await e2e.remoteTree('stdout-full', { 'a.txt': file('one'), sub: dir({ 'b.bin': file(70_000) }) });
+    const local = join(await e2e.tempDir(), 'out');
+    const full = openSync('/dev/full', 'w');
+    try {
+      const result = await runWithStdout(['pull', '--verbose', `${e2e.sshd.alias}:${remote}`, local], full);
+      expect(result.code, result.stderr).toBe(11);
+      expect(result.stderr).toBe('gsync: cannot write to standard output: ENOSPC\n');
+      const status = await runWithStdout(['status', local], full);
+      expect(status.code, status.stderr).toBe(11);
+    } finally {
+      closeSync(full);
+    }
+    expect(await readTree(local)).toEqual(await readTree(remote));
+    const status = await runGsync(['status', local], { env: e2e.sshd.env });
+    expect(status.stdout).toMatch(/^#1 .*: ok, 2 files/m);
+  });
+
+  it('a reader that went away (a pipe closed, as by `| head`) is no failure: exit 0, nothing said', async () => {
+    const remote = await e2e.remoteTree('stdout-closed', { 'a.txt': file('one') });
+    const local = join(await e2e.tempDir(), 'out');
+    const result = await runWithStdout(['pull', '--verbose', `${e2e.sshd.alias}:${remote}`, local], 'closed-pipe');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(await readTree(local)).toEqual(await readTree(remote));
   });
 });
 
