@@ -2,6 +2,8 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { e2eSuite } from '../support/e2eSuite.js';
+import { GSYNC_BIN } from '../support/runGsync.js';
+import { runProcess } from '../support/runProcess.js';
 import { startMountNamespace, type MountNamespace } from '../support/mountNamespace.js';
 import { dir, file, readTree, writeTree, type TreeEntry, type TreeSpec } from '../support/trees.js';
 
@@ -190,6 +192,20 @@ describe('local faults', () => {
     expectedFailure(result.stderr);
     const placed = expectOnlyCompleteFiles(await readTree(ns.view(local)), await readTree(remote));
     expect(placed).toBeLessThan(60);
+  });
+
+  it('a working directory deleted under the shell: exit 3, one line saying so, for a pull with absolute paths too', async () => {
+    const remote = await e2e.remoteTree('cwd-gone', { 'a.txt': file('one') });
+    const base = await e2e.tempDir();
+    const local = join(base, 'mirror');
+    const gone = join(base, 'gone');
+    await mkdir(gone);
+    const script = 'cd "$1" && rmdir "$1" && shift && exec "$@"';
+    const result = await runProcess('sh', ['-c', script, 'sh', gone, process.execPath, GSYNC_BIN, 'pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const stderr = result.stderr.toString('utf8');
+    expect(result.code, stderr).toBe(3);
+    expect(gsyncLines(stderr)).toEqual(['gsync: the current directory no longer exists (deleted since the shell entered it)']);
+    expectedFailure(stderr);
   });
 
   it('a read-only destination: exit 11 at once, with one line saying so', async () => {
