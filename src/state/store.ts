@@ -76,6 +76,7 @@ export class StateStore {
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      refuseNewer(db, file);
       if (!options.readonly) {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
@@ -85,6 +86,7 @@ export class StateStore {
       return new StateStore(db, file);
     } catch (error) {
       db?.close();
+      if (error instanceof GsyncError) throw error;
       throw openFailure(file, error);
     }
   }
@@ -297,6 +299,15 @@ export class StateStore {
     }
     this.db.close();
   }
+}
+
+/** A state file a newer gsync wrote may hold what this one would misread or undo: not touched. */
+function refuseNewer(db: Database.Database, file: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version <= migrations.length) return;
+  throw new GsyncError('local-path', `the state file ${file} was written by a newer gsync (its format ${version}; this gsync knows up to ${migrations.length})`, {
+    hint: 'use that newer gsync here, or pull into another directory',
+  });
 }
 
 function migrate(db: Database.Database): void {

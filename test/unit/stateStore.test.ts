@@ -152,6 +152,24 @@ describe('StateStore: a state file that cannot be used', () => {
     }
   });
 
+  it('one a newer gsync wrote is left alone, for writing and for reading: exit 3, saying so', () => {
+    StateStore.open(file).close();
+    const newer = new Database(file);
+    const known = newer.pragma('user_version', { simple: true }) as number;
+    newer.pragma(`user_version = ${known + 1}`);
+    newer.exec('CREATE TABLE from_the_future (x)');
+    newer.close();
+    for (const readonly of [false, true]) {
+      expect(() => StateStore.open(file, { readonly })).toThrow(
+        expect.objectContaining({ kind: 'local-path', exitCode: 3, message: `the state file ${file} was written by a newer gsync (its format ${known + 1}; this gsync knows up to ${known})` }),
+      );
+    }
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma('user_version', { simple: true })).toBe(known + 1);
+    expect(after.pragma('journal_mode', { simple: true }), 'not even switched to WAL').toBe('delete');
+    after.close();
+  });
+
   it('one that cannot be opened at all (a directory stands there) is a local error naming it', () => {
     mkdirSync(file);
     expect(() => StateStore.open(file)).toThrow(expect.objectContaining({ kind: 'local-io', message: `cannot open the state file ${file}: SQLITE_CANTOPEN` }));
