@@ -20,7 +20,8 @@ export function deleteRefusal(files: number, limits: DeleteLimits): string | und
   }
   if (!limits.allowMass && (files > limits.knownFiles / 2 || files >= limits.knownFiles)) {
     return (
-      `--delete would remove ${files} of the ${limits.knownFiles} files this mirror holds: nothing was deleted. ` +
+      // Counted on disk, so it may pass the record (files put there by hand): not "N of M".
+      `--delete would remove ${files} files, against ${limits.knownFiles} this mirror records: nothing was deleted. ` +
       'Is the remote directory empty by accident (a new box, an unmounted disk)? If not, add --allow-mass-delete'
     );
   }

@@ -114,7 +114,7 @@ describe('--delete', () => {
 
     const halted = await pull(remote, local, '--delete');
     expect(halted.code, halted.stderr).toBe(25);
-    expect(halted.stderr).toMatch(/--delete would remove \d+ of the \d+ files this mirror holds: nothing was deleted\..*--allow-mass-delete/);
+    expect(halted.stderr).toMatch(/--delete would remove \d+ files, against \d+ this mirror records: nothing was deleted\..*--allow-mass-delete/);
     expect(await paths(local)).toEqual(before);
 
     const allowed = await pull(remote, local, '--delete', '--allow-mass-delete');

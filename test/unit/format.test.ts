@@ -55,6 +55,8 @@ describe('printable: server-controlled text reaches the terminal escaped and cap
     { description: 'NUL is escaped', text: 'a\u0000b', want: 'a\\u0000b' },
     { description: 'DEL is escaped', text: 'a\u007fb', want: 'a\\u007fb' },
     { description: 'the 8-bit CSI (C1) is escaped', text: 'a\u009b2Jb', want: 'a\\u009b2Jb' },
+    { description: 'a quote is kept as it is', text: 'ls -la "/data"', want: 'ls -la "/data"' },
+    { description: 'a backslash is escaped, also before a quote', text: 'a\\"b\\', want: 'a\\\\"b\\\\' },
     { description: 'text at exactly the cap is not cut', text: 'x'.repeat(300), want: 'x'.repeat(300) },
     { description: 'text over the default cap of 300 is cut with …', text: 'x'.repeat(301), want: `${'x'.repeat(300)}…` },
     { description: 'a custom cap', text: 'abcdefgh', max: 3, want: 'abc…' },

@@ -66,4 +66,8 @@ describe('deleteRefusal: --max-delete and the mass-delete guard', () => {
     const why = deleteRefusal(files, { knownFiles: known, allowMass: allowMass ?? false, ...(maxDelete === undefined ? {} : { maxDelete }) });
     expect(why !== undefined).toBe(refused);
   });
+
+  it('says how many files would go against how many the mirror records, also when hand-made files make it more', () => {
+    expect(deleteRefusal(2, { knownFiles: 1, allowMass: false })).toMatch(/^--delete would remove 2 files, against 1 this mirror records: nothing was deleted\. /);
+  });
 });
