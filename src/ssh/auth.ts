@@ -145,7 +145,10 @@ export interface KeyFile {
   readonly refused: PassedOver | undefined;
 }
 
-/** Reads a key file as ssh does: a missing one is passed over quietly (undefined). */
+/**
+ * Reads a key file as ssh does: a missing one is passed over quietly (undefined); one that is
+ * there but cannot be read is passed over saying why, or the failed login would not name it.
+ */
 export function loadKeyFile(file: string): KeyFile | undefined {
   let data: Buffer;
   let mode: number;
@@ -153,8 +156,11 @@ export function loadKeyFile(file: string): KeyFile | undefined {
     const stat = statSync(file);
     mode = stat.uid === process.getuid?.() ? stat.mode & 0o777 : 0o600;
     data = readFileSync(file);
-  } catch {
-    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    const refused = { what: file, why: `cannot be read (${code ?? 'error'})`, fix: 'make it a file the user running gsync may read' };
+    return { file, data: Buffer.alloc(0), encrypted: false, publicKey: undefined, refused };
   }
   const parsed = parseKey(data);
   const encrypted = parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message);

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -146,6 +146,14 @@ describe('prepareAuth', () => {
     const stopped = await prepareAuth(spec({ identityFiles: [key] }), ctrlC);
     expect(await offer(stopped, null)).toBe(false);
     expect(stopped.cancelled()?.kind).toBe('interrupted');
+  });
+
+  it('passes over a key file it cannot read, saying why; a missing one quietly', async () => {
+    const unreadable = join(dir, 'a-directory');
+    mkdirSync(unreadable);
+    const auth = await prepareAuth(spec({ identityFiles: [unreadable, join(dir, 'missing')] }), undefined);
+    expect(await offer(auth, ['publickey'])).toBe(false);
+    expect(auth.passedOver()).toStrictEqual([{ what: unreadable, why: 'cannot be read (EISDIR)', fix: 'make it a file the user running gsync may read' }]);
   });
 
   it('refuses a key file others can read, naming the chmod that fixes it', async () => {
