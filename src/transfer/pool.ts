@@ -108,7 +108,7 @@ export class TransferPool {
   }
 
   #takesOnMainLane(task: FetchTask | BlockTask | TarTask, bytes: number): boolean {
-    if (!this.#mainLane || (this.#firstPull && task.kind === 'fetch')) return false;
+    if (!this.#mainLane || (this.#firstPull && task.kind !== 'tar')) return false;
     return this.#mainLaneTasks < MAIN_LANE_TASKS && this.#mainLaneBytes + bytes <= MAIN_LANE_BYTES;
   }
 
