@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access, chmod, lstat, mkdir, readdir, realpath, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { Destination } from '../local/paths.js';
@@ -32,14 +32,26 @@ export async function prepareDestination(localDir: string): Promise<Destination>
     await chmod(destination.stateDir, 0o700);
     await access(destination.partialDir, constants.W_OK);
     return destination;
-  } catch (error) {
-    if (error instanceof GsyncError) throw error;
+  } catch (caught) {
+    if (caught instanceof GsyncError) throw caught;
+    // A recursive mkdir says ENOENT where a parent cannot be written (a read-only mount): what the
+    // nearest existing parent says is the cause.
+    const error = (caught as NodeJS.ErrnoException).code === 'ENOENT' ? ((await parentRefusal(absolute)) ?? caught) : caught;
     const errno = error as NodeJS.ErrnoException;
     if (errno.code && unwritable.has(errno.code)) throw localIoError(error, `cannot write the destination ${absolute}`);
     throw new GsyncError('local-path', `cannot use ${absolute} as the destination: ${errno.code ?? errno.message}`, {
       hint: errno.code === 'ENOTDIR' ? 'a path component is a file, not a directory' : 'check that you may create and write it',
       cause: error,
     });
+  }
+}
+
+/** Why the nearest existing directory above `path` cannot be written into, if it cannot. */
+async function parentRefusal(path: string): Promise<unknown> {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const stats = await lstat(dir).catch(() => undefined);
+    if (stats) return stats.isDirectory() ? await access(dir, constants.W_OK).then(() => undefined, (error: unknown) => error) : undefined;
+    if (dir === dirname(dir)) return undefined;
   }
 }
 

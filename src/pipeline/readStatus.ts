@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bytesDone, percentDone } from '../core/blocks.js';
+import { localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
 import { StateStore, type DirRecord, type RunRecord } from '../state/store.js';
@@ -23,7 +24,12 @@ export interface Status {
 /** The last runs recorded in a destination's state file (newest first) and its partials. Read-only: safe during a run. */
 export function readStatus(localDir: string, limit: number): Status {
   const file = join(resolve(localDir), STATE_DIR_NAME, 'state.db');
-  if (!existsSync(file)) {
+  try {
+    statSync(file);
+  } catch (error) {
+    // Missing is not the same as kept from us (a .gsync of another user's, mode 0700).
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw localIoError(error, 'cannot read the state file');
     throw new GsyncError('local-path', `${resolve(localDir)} has no gsync state (${file} is missing)`, {
       hint: 'give the directory a gsync pull wrote into',
     });

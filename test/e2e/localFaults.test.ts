@@ -1,9 +1,10 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { e2eSuite } from '../support/e2eSuite.js';
-import { GSYNC_BIN } from '../support/runGsync.js';
+import { GSYNC_BIN, runGsync } from '../support/runGsync.js';
 import { runProcess } from '../support/runProcess.js';
+import { testUser } from '../support/testUser.js';
 import { startMountNamespace, type MountNamespace } from '../support/mountNamespace.js';
 import { dir, file, readTree, writeTree, type TreeEntry, type TreeSpec } from '../support/trees.js';
 
@@ -208,6 +209,28 @@ describe('local faults', () => {
     expectedFailure(stderr);
   });
 
+  it('status on a state file the user may not read (another user\'s .gsync, 0700): exit 11 saying so, not "missing"', async () => {
+    const remote = await e2e.remoteTree('not-yours', { 'a.txt': file('one') });
+    const base = await e2e.tempDir();
+    await chmod(base, 0o755);
+    const local = join(base, 'mirror');
+    const first = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
+    expect(first.code, first.stderr).toBe(0);
+    await chmod(local, 0o755);
+    // Run as the unprivileged test user when the suite is root; else kept from this user itself.
+    const user = testUser();
+    const asRoot = process.getuid?.() === 0;
+    if (!asRoot) await chmod(join(local, '.gsync'), 0o000);
+    const argv = [process.execPath, GSYNC_BIN, 'status', local];
+    const [command, args] = asRoot ? ['/usr/bin/setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', ...argv]] : [argv[0] as string, argv.slice(1)];
+    const result = await runProcess(command, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: base }, timeoutMs: RUN_TIMEOUT_MS });
+    if (!asRoot) await chmod(join(local, '.gsync'), 0o700);
+    const stderr = result.stderr.toString('utf8');
+    expect(result.code, stderr).toBe(11);
+    expect(gsyncLines(stderr)).toEqual([`gsync: cannot read the state file: EACCES (${join(local, '.gsync', 'state.db')})`]);
+    expectedFailure(stderr);
+  });
+
   it('a read-only destination: exit 11 at once, with one line saying so', async () => {
     const remote = await e2e.remoteTree('to-read-only', { 'a.txt': file('one'), sub: dir({ 'b.bin': file(64 * 1024) }) });
     const ns = await mountNamespace();
@@ -224,6 +247,19 @@ describe('local faults', () => {
     const lines = gsyncLines(result.stderr);
     expect(lines, result.stderr).toHaveLength(1);
     expect(lines[0]).toContain('read-only');
+    expectedFailure(result.stderr);
+  });
+
+  it('a destination still to be made under a read-only mount: exit 11 saying read-only, not "cannot use it"', async () => {
+    const remote = await e2e.remoteTree('under-read-only', { 'a.txt': file('one') });
+    const ns = await mountNamespace();
+    const mount = join(await e2e.tempDir(), 'ro');
+    await mkdir(mount);
+    await ns.bindToItself(mount);
+    await ns.remountReadOnly(mount);
+    const result = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, join(mount, 'new', 'mirror')], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(result.code, result.stderr).toBe(11);
+    expect(gsyncLines(result.stderr), result.stderr).toEqual([expect.stringMatching(/^gsync: the destination is read-only: /)]);
     expectedFailure(result.stderr);
   });
 
