@@ -12,12 +12,7 @@ import type { StateStore } from '../state/store.js';
  */
 export async function prepareDestination(localDir: string): Promise<Destination> {
   const absolute = resolve(localDir);
-  const existing = await lstat(absolute).catch(() => undefined);
-  if (existing && !existing.isDirectory() && !existing.isSymbolicLink()) {
-    throw new GsyncError('local-path', `local destination ${absolute} exists and is not a directory`, {
-      hint: 'give a directory as local-dir, or move that file away',
-    });
-  }
+  await refuseNonDirectory(absolute);
   try {
     await mkdir(absolute, { recursive: true });
     const root = await realpath(absolute);
@@ -42,6 +37,16 @@ export async function prepareDestination(localDir: string): Promise<Destination>
     throw new GsyncError('local-path', `cannot use ${absolute} as the destination: ${errno.code ?? errno.message}`, {
       hint: errno.code === 'ENOTDIR' ? 'a path component is a file, not a directory' : 'check that you may create and write it',
       cause: error,
+    });
+  }
+}
+
+/** A destination that exists as something other than a directory (or a link to one) is refused: exit 3. A dry run asks too. */
+export async function refuseNonDirectory(absolute: string): Promise<void> {
+  const existing = await lstat(absolute).catch(() => undefined);
+  if (existing && !existing.isDirectory() && !existing.isSymbolicLink()) {
+    throw new GsyncError('local-path', `local destination ${absolute} exists and is not a directory`, {
+      hint: 'give a directory as local-dir, or move that file away',
     });
   }
 }

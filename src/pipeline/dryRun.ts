@@ -13,6 +13,7 @@ import type { DryRunSummary, EventSink, PlanItem } from './events.js';
 import type { Lister } from './lister.js';
 import type { RemoteRoot } from './remoteRoot.js';
 import type { RetryInfo } from './retrying.js';
+import { refuseNonDirectory } from './destination.js';
 import { Tally } from './tally.js';
 
 export interface DryRunInput {
@@ -38,6 +39,7 @@ const DIRS_AT_ONCE = 8;
 export async function dryRun(input: DryRunInput): Promise<DryRunSummary> {
   const { root, sink } = input;
   const localRoot = resolve(input.localDir);
+  await refuseNonDirectory(localRoot);
   const destination = new Destination(existsSync(localRoot) ? realpathSync(localRoot) : localRoot);
   const stateFile = join(destination.stateDir, 'state.db');
   const store = existsSync(stateFile) ? StateStore.open(stateFile, { readonly: true }) : undefined;

@@ -272,4 +272,17 @@ describe('--dry-run', () => {
     expect(result.stderr).toMatch(/--allow-mass-delete/);
     expect(await paths(local)).toContain('keep.txt');
   });
+
+  it('into a destination that is a file ends as the real run would: exit 3, nothing planned', async () => {
+    const remote = await e2e.remoteTree('dry-into-file', tree);
+    const local = join(await e2e.tempDir(), 'a-file');
+    await writeFile(local, 'not a directory\n');
+    for (const flags of [['--dry-run'], []]) {
+      const result = await pull(remote, local, ...flags);
+      expect(result.code, `${flags.join(' ')}: ${result.stderr}`).toBe(3);
+      expect(result.stderr).toMatch(/^gsync: local destination \S+ exists and is not a directory$/m);
+      expect(result.stdout).not.toMatch(/^new /m);
+    }
+    expect(await readFile(local, 'utf8')).toBe('not a directory\n');
+  });
 });
