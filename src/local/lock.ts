@@ -1,3 +1,4 @@
+import { lstatSync, readFileSync } from 'node:fs';
 import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,18 @@ export async function acquireLock(stateDir: string): Promise<RunLock> {
   throw new GsyncError('locked', `could not take the lock ${file}`, { hint: 'another run keeps racing for it; try again' });
 }
 
+/** The live process holding this destination's lock (a run going on now), if any. Never blocks on a FIFO there. */
+export function lockHolder(stateDir: string): LockOwner | undefined {
+  const file = join(stateDir, 'lock');
+  try {
+    if (!lstatSync(file).isFile()) return undefined;
+    const owner = ownerOf(readFileSync(file, 'utf8'));
+    return owner && isAlive(owner) ? owner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function linkExclusive(from: string, to: string): Promise<boolean> {
   try {
     await link(from, to);
@@ -58,12 +71,17 @@ async function linkExclusive(from: string, to: string): Promise<boolean> {
 }
 
 async function readOwner(file: string): Promise<LockOwner | undefined> {
+  // Unreadable (disk trouble): nobody can be proven to hold it.
+  return ownerOf(await readFile(file, 'utf8').catch(() => ''));
+}
+
+function ownerOf(text: string): LockOwner | undefined {
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<LockOwner>;
+    const parsed = JSON.parse(text) as Partial<LockOwner>;
     if (typeof parsed.pid !== 'number' || typeof parsed.host !== 'string') return undefined;
     return { pid: parsed.pid, host: parsed.host, startedAt: String(parsed.startedAt) };
   } catch {
-    // Unreadable (edited by hand, disk trouble): nobody can be proven to hold it.
+    // Edited by hand, or empty: nobody can be proven to hold it.
     return undefined;
   }
 }

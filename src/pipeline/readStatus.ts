@@ -1,8 +1,9 @@
 import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { bytesDone, percentDone } from '../core/blocks.js';
 import { localIoError } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
+import { lockHolder, type LockOwner } from '../local/lock.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
 import { StateStore, type DirRecord, type RunRecord } from '../state/store.js';
 
@@ -16,6 +17,8 @@ export interface PartialStatus {
 
 export interface Status {
   readonly runs: readonly RunRecord[];
+  /** Who is pulling into this destination now (its lock's live holder): the newest unfinished run is theirs. */
+  readonly running?: LockOwner;
   readonly partials: readonly PartialStatus[];
   /** Directories whose last walk did not end complete. */
   readonly dirs: readonly DirRecord[];
@@ -42,7 +45,8 @@ export function readStatus(localDir: string, limit: number): Status {
       bytesDone: bytesDone(p),
       percent: percentDone(p),
     }));
-    return { runs: store.lastRuns(limit), partials, dirs: store.unfinishedDirs() };
+    const running = lockHolder(dirname(file));
+    return { runs: store.lastRuns(limit), ...(running ? { running } : {}), partials, dirs: store.unfinishedDirs() };
   } finally {
     store.close();
   }

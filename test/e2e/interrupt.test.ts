@@ -179,6 +179,19 @@ describe('interrupted pulls', () => {
     await expectOnlyCompleteFiles(local);
   });
 
+  it('status during a run says it is running, and whose it is; once it is killed, that it did not finish', async () => {
+    const local = join(await e2e.tempDir(), 'mirror');
+    const { child, finished } = await pullUntil(local, 4 * MiB);
+    expect(finished).toBe(false);
+    const during = await runGsync(['status', local], { env: e2e.sshd.env });
+    expect(during.code, during.stderr).toBe(0);
+    expect(during.stdout).toMatch(new RegExp(`^#1 .*: running now \\(pid ${child.pid} on \\S+\\),`, 'm'));
+    killGroup(child);
+    await exited(child);
+    const after = await runGsync(['status', local], { env: e2e.sshd.env });
+    expect(after.stdout).toMatch(/^#1 .*: unfinished \(killed\?\),/m);
+  });
+
   // SIGHUP: the terminal or SSH session the run was started from went away.
   it.each(['SIGINT', 'SIGHUP'] as const)('%s stops the run with exit 20, keeps what is done, and releases the lock', async (signal) => {
     const local = join(await e2e.tempDir(), 'mirror');
