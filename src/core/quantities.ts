@@ -43,9 +43,11 @@ export function parseRate(text: string, flag: string): number {
   const match = QUANTITY.exec(text.trim());
   if (!match) throw usage(flag, text, RATE);
   const unit = unitOf(match) ?? 1024;
+  // Only a zero means no limit: a rate that rounds to nothing (0.0001) is too small, not none.
+  if (Number(match[1]) === 0) return 0;
   const rate = Math.round(Number(match[1]) * unit);
-  if (rate === 0) return 0;
-  if (rate < MIN_RATE || !Number.isSafeInteger(rate)) throw usage(flag, text, `${RATE}, of at least 1K`);
+  if (rate < MIN_RATE) throw usage(flag, text, `${RATE}, of at least 1K`);
+  if (!Number.isSafeInteger(rate)) throw usage(flag, text, `${RATE}, under 8P (no link is faster)`);
   return rate;
 }
 

@@ -69,10 +69,18 @@ describe('parseRate: --bwlimit as rsync reads it, in bytes per second', () => {
     { description: 'bits', text: '8Mbit' },
     { description: 'under 1 KiB/s', text: '512B' },
     { description: 'a fraction of a KiB/s', text: '0.5' },
+    { description: 'a rate that rounds to nothing (not "no limit")', text: '0.0001' },
     { description: 'beyond any real link', text: '99999999999T' },
   ])('refuses $description ($text) with a usage error that names the flag and says what would work', ({ text }) => {
     expect(() => parseRate(text, '--bwlimit')).toThrow(
       expect.objectContaining({ kind: 'usage', exitCode: 1, message: expect.stringContaining(`--bwlimit ${text.trim() || '(empty)'}`), hint: expect.stringMatching(/500K, 20M or 1\.5G/) }),
     );
+  });
+});
+
+describe('parseRate: what a refusal asks for', () => {
+  it('a rate too small asks for at least 1K; one too large says where the top is', () => {
+    expect(() => parseRate('0.0001', '--bwlimit')).toThrow(expect.objectContaining({ message: expect.stringMatching(/, of at least 1K$/) }));
+    expect(() => parseRate('99999999999T', '--bwlimit')).toThrow(expect.objectContaining({ message: expect.stringMatching(/, under 8P \(no link is faster\)$/) }));
   });
 });
