@@ -334,5 +334,14 @@ function openFailure(file: string, error: unknown): GsyncError {
       hint: 'move it away and pull again: the files already in place that match the server\'s are kept, not fetched again',
     });
   }
+  // SQLite's Unix VFS takes paths of at most 512 bytes: a deep destination is no disk fault.
+  if (code === 'SQLITE_CANTOPEN' && Buffer.byteLength(file) > SQLITE_MAX_PATH) {
+    return new GsyncError('local-path', `the state file's path is ${Buffer.byteLength(file)} bytes long, and SQLite opens paths of at most ${SQLITE_MAX_PATH}: ${file}`, {
+      cause: error,
+      hint: 'pull into a directory with a shorter path',
+    });
+  }
   return localIoError(error, `cannot open the state file ${file}`);
 }
+
+const SQLITE_MAX_PATH = 512;

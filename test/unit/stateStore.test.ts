@@ -170,6 +170,15 @@ describe('StateStore: a state file that cannot be used', () => {
     after.close();
   });
 
+  it('one deeper than SQLite can open (a path past 512 bytes) is refused saying so: exit 3', () => {
+    const deep = join(dir, 'd'.repeat(200), 'e'.repeat(200), 'f'.repeat(200));
+    mkdirSync(deep, { recursive: true });
+    const long = join(deep, 'state.db');
+    expect(() => StateStore.open(long)).toThrow(
+      expect.objectContaining({ kind: 'local-path', exitCode: 3, message: `the state file's path is ${Buffer.byteLength(long)} bytes long, and SQLite opens paths of at most 512: ${long}` }),
+    );
+  });
+
   it('one that cannot be opened at all (a directory stands there) is a local error naming it', () => {
     mkdirSync(file);
     expect(() => StateStore.open(file)).toThrow(expect.objectContaining({ kind: 'local-io', message: `cannot open the state file ${file}: SQLITE_CANTOPEN` }));
