@@ -71,6 +71,7 @@ function specFor(destination: Destination, options: ResolveOptions, place: HopPl
     kexAlgorithms: narrowed(settings, 'kexAlgorithms', 'KexAlgorithms'),
     hostKeyAlgorithms: narrowed(settings, 'hostKeyAlgorithms', 'HostKeyAlgorithms'),
     aliasKnown,
+    ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
   };
 }
 

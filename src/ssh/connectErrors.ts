@@ -1,6 +1,6 @@
 import { GsyncError } from '../errors/GsyncError.js';
 import type { Authenticator } from './auth.js';
-import type { ConnectSpec } from './spec.js';
+import { configFileOf, type ConnectSpec } from './spec.js';
 
 /** Why a handshake failed, from ssh2's error: what the user sees, with what to do about it. */
 export function handshakeError(spec: ConnectSpec, error: Error & { level?: string }, auth: Authenticator): GsyncError {
@@ -42,7 +42,7 @@ function authError(spec: ConnectSpec, auth: Authenticator): GsyncError {
       `this Host uses CertificateFile (${spec.certificateFiles.join(', ')}), and gsync cannot log in with SSH certificates (ssh2 lacks them): authorise a plain key on the host`,
     );
   }
-  fixes.push(`check IdentityFile and User for Host ${spec.alias} in ~/.ssh/config, or that ssh-agent holds the key`);
+  fixes.push(`check IdentityFile and User for Host ${spec.alias} in ${configFileOf(spec)}, or that ssh-agent holds the key`);
   return new GsyncError('auth', `authentication as ${spec.user} on ${spec.alias} failed (${parts.join('; ')})`, { hint: fixes.join('; ') });
 }
 
@@ -81,8 +81,8 @@ export function socketError(spec: ConnectSpec, error: NodeJS.ErrnoException): Gs
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       if (!spec.aliasKnown) {
-        return new GsyncError('usage', `unknown host alias '${spec.alias}': no Host entry for it in ~/.ssh/config and no such host`, {
-          hint: 'add a Host block for it to ~/.ssh/config, or check the spelling',
+        return new GsyncError('usage', `unknown host alias '${spec.alias}': no Host entry for it in ${configFileOf(spec)} and no such host`, {
+          hint: `add a Host block for it to ${configFileOf(spec)}, or check the spelling`,
           cause: error,
         });
       }

@@ -37,6 +37,13 @@ export interface ConnectSpec {
   readonly hostKeyAlgorithms: readonly string[] | undefined;
   /** True when a Host line other than a pure wildcard named this alias. */
   readonly aliasKnown: boolean;
+  /** The config file given with -F, if any: messages name it instead of ~/.ssh/config. */
+  readonly configFile?: string;
+}
+
+/** The config file a message should send the user to. */
+export function configFileOf(spec: Pick<ConnectSpec, 'configFile'>): string {
+  return spec.configFile ?? '~/.ssh/config';
 }
 
 export type Route =

@@ -4,7 +4,7 @@ import { Duplex } from 'node:stream';
 import { printable } from '../core/printable.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { socketError } from './connectErrors.js';
-import type { ConnectSpec } from './spec.js';
+import { configFileOf, type ConnectSpec } from './spec.js';
 
 /**
  * The software version in our identification line (RFC 4253 4.2), ssh2 being told to send the
@@ -44,7 +44,7 @@ export function openTcp(spec: ConnectSpec): Promise<Transport> {
       socket.destroy();
       reject(
         new GsyncError('timeout', `connecting to ${spec.alias} (${spec.host}:${spec.port}) timed out after ${spec.connectTimeoutMs / 1000} s`, {
-          hint: 'check that the host is up and reachable; ConnectTimeout in ~/.ssh/config sets the limit',
+          hint: `check that the host is up and reachable; ConnectTimeout in ${configFileOf(spec)} sets the limit`,
         }),
       );
     }, spec.connectTimeoutMs);

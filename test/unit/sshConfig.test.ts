@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseTarget, type RemoteTarget } from '../../src/core/target.js';
 import { GsyncError } from '../../src/errors/GsyncError.js';
 import { resolveConnectSpec, type ResolveOptions } from '../../src/ssh/config.js';
+import { socketError } from '../../src/ssh/connectErrors.js';
 import { readConfigLines } from '../../src/ssh/configFile.js';
 import type { ConnectSpec, Route } from '../../src/ssh/spec.js';
 import { ssh2Algorithms } from '../../src/ssh/ssh2Algorithms.js';
@@ -671,5 +672,16 @@ describe('configFile helpers', () => {
       ['user', ['u'], '/.ssh/inc', 1],
       ['port', ['1'], '/.ssh/config', 4],
     ]);
+  });
+});
+
+describe('messages send the user to the config file in use', () => {
+  it('an unknown alias names the -F file, or ~/.ssh/config without one', () => {
+    writeHome({ 'other.conf': 'Host known\n  HostName 127.0.0.1\n' });
+    const notFound = Object.assign(new Error('getaddrinfo ENOTFOUND typo'), { code: 'ENOTFOUND' });
+    const viaF = socketError(resolve('typo', { configFile: join(home, 'other.conf') }), notFound);
+    expect(viaF.message).toBe(`unknown host alias 'typo': no Host entry for it in ${join(home, 'other.conf')} and no such host`);
+    expect(viaF.hint).toBe(`add a Host block for it to ${join(home, 'other.conf')}, or check the spelling`);
+    expect(socketError(resolve('typo'), notFound).message).toBe("unknown host alias 'typo': no Host entry for it in ~/.ssh/config and no such host");
   });
 });
