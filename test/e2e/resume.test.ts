@@ -285,6 +285,16 @@ describe('a first pull the first connection can carry', () => {
     expect(await readTree(local)).toStrictEqual(await readTree(root));
     expect(e2e.proxy.connections - connectionsBefore).toBe(1);
   });
+
+  it('starts no worker for a single file: its blocks come over the one connection that found it', async () => {
+    const root = await e2e.remoteTree('first-single', { 'model.pt': file(24 * MiB) });
+    const local = await e2e.tempDir();
+    const connectionsBefore = e2e.proxy.connections;
+    const result = await runGsync(['pull', `via-proxy:${join(root, 'model.pt')}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect((await readTree(local)).get('model.pt')).toStrictEqual((await readTree(root)).get('model.pt'));
+    expect(e2e.proxy.connections - connectionsBefore).toBe(1);
+  });
 });
 
 describe('--append', () => {
