@@ -7,7 +7,7 @@ import { resolveConnectSpec } from '../ssh/config.js';
 import { jobId, normalizeSource, renderJobLine, type CronJob } from './cronLine.js';
 import { parseCrontab, renderCrontab, upsertEntry } from './crontab.js';
 import { readCrontab, writeCrontab } from './crontabProcess.js';
-import { cronEnvironment, homeWarning, loginWarning, type CronWarning } from './cronWarnings.js';
+import { aliasWarning, cronEnvironment, homeWarning, loginWarning, type CronWarning } from './cronWarnings.js';
 import { checkExpression, everyToExpression } from './schedule.js';
 
 export interface AddJobRequest {
@@ -69,7 +69,7 @@ export async function addJob(request: AddJobRequest): Promise<AddJobResult> {
 
   const me = userInfo();
   const spec = resolveConnectSpec(target, { ...(sshConfig === undefined ? {} : { configFile: sshConfig }), env: cronEnvironment(me.homedir, me.username) });
-  const warnings = [loginWarning(spec), homeWarning(sshConfig !== undefined, request.shellHome, me.homedir)].flatMap((w) => w ?? []);
+  const warnings = [await aliasWarning(spec), loginWarning(spec), homeWarning(sshConfig !== undefined, request.shellHome, me.homedir)].flatMap((w) => w ?? []);
 
   const edit = upsertEntry(parseCrontab(await readCrontab()), id, line);
   if (edit.changed) await writeCrontab(renderCrontab(edit.crontab));

@@ -1,7 +1,8 @@
+import { lookup } from 'node:dns/promises';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadKeyFile } from '../ssh/auth.js';
-import type { ConnectSpec } from '../ssh/spec.js';
+import { configFileOf, type ConnectSpec } from '../ssh/spec.js';
 
 /** Something that will make the cron job fail, said at `add` time; the line is installed anyway. */
 export interface CronWarning {
@@ -41,6 +42,25 @@ export function loginWarning(spec: ConnectSpec): CronWarning | undefined {
     message: `gsync found no key file it can use for ${spec.alias} (${spec.pubkeyAuthentication ? triedFiles(spec.identityFiles) : 'PubkeyAuthentication is off'}), and a cron job has no terminal for a password and no ssh-agent: each run will likely fail to log in (exit 5)`,
     hint: fix,
   };
+}
+
+/**
+ * An alias no Host line names, that is no host name either (a typo): every run would fail to
+ * connect. A plain host name (user@box.example.org) resolves, and is no cause for a warning.
+ */
+export async function aliasWarning(spec: ConnectSpec, resolves: (host: string) => Promise<boolean> = hostResolves): Promise<CronWarning | undefined> {
+  if (spec.aliasKnown || spec.route.kind !== 'direct' || (await resolves(spec.host))) return undefined;
+  return {
+    message: `no Host entry names '${spec.alias}' in ${configFileOf(spec)}, and no host of that name resolves: each run will fail to connect (exit 1)`,
+    hint: `check the spelling, or add a Host block for ${spec.alias} to ${configFileOf(spec)}`,
+  };
+}
+
+async function hostResolves(host: string): Promise<boolean> {
+  return lookup(host).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cronEnvironment, homeWarning, loginWarning } from '../../src/cron/cronWarnings.js';
+import { aliasWarning, cronEnvironment, homeWarning, loginWarning } from '../../src/cron/cronWarnings.js';
 import { resolveConnectSpec } from '../../src/ssh/config.js';
 import { generateKeyPair } from '../support/sshKeys.js';
 
@@ -32,10 +32,10 @@ async function writeKey(name: string, options: { passphrase?: string; mode?: num
 }
 
 /** The job's login as cron will see it: this config, resolved under cron's environment. */
-function cronSpec(hostBlock: string[], env: NodeJS.ProcessEnv = cronEnvironment(dir, 'me')) {
+function cronSpec(hostBlock: string[], env: NodeJS.ProcessEnv = cronEnvironment(dir, 'me'), host = 'gpu') {
   const config = join(dir, 'config');
   writeFileSync(config, ['Host gpu', '  HostName 127.0.0.1', ...hostBlock, ''].join('\n'));
-  return resolveConnectSpec({ host: 'gpu' }, { configFile: config, env, sshClient: null, home: dir, systemConfigFile: null });
+  return resolveConnectSpec({ host }, { configFile: config, env, sshClient: null, home: dir, systemConfigFile: null });
 }
 
 /** A listening unix socket where an agent would be. */
@@ -109,5 +109,20 @@ describe("homeWarning: without -F, cron's HOME picks the ssh config", () => {
   it('says nothing with -F, or when the homes agree', () => {
     expect(homeWarning(true, '/tmp/elsewhere', '/home/me')).toBeUndefined();
     expect(homeWarning(false, '/home/me', '/home/me')).toBeUndefined();
+  });
+});
+
+describe('aliasWarning: does the job name a host that exists?', () => {
+  const resolving = (names: string[]) => (host: string) => Promise.resolve(names.includes(host));
+
+  it('warns of an alias no Host line names and no name server knows, naming the config file', async () => {
+    const warning = await aliasWarning(cronSpec([], undefined, 'gpu-typo'), resolving([]));
+    expect(warning?.message).toBe(`no Host entry names 'gpu-typo' in ${join(dir, 'config')}, and no host of that name resolves: each run will fail to connect (exit 1)`);
+    expect(warning?.hint).toBe(`check the spelling, or add a Host block for gpu-typo to ${join(dir, 'config')}`);
+  });
+
+  it('says nothing of an alias the config names, nor of a plain host name that resolves', async () => {
+    expect(await aliasWarning(cronSpec([]), resolving([]))).toBeUndefined();
+    expect(await aliasWarning(cronSpec([], undefined, 'box.example.org'), resolving(['box.example.org']))).toBeUndefined();
   });
 });
