@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deleteRefusal } from '../core/deleteGuard.js';
 import { dirInputOf, planDir, type PlanOptions } from '../core/plan.js';
@@ -42,7 +42,8 @@ export async function dryRun(input: DryRunInput): Promise<DryRunSummary> {
   await refuseNonDirectory(localRoot);
   const destination = new Destination(existsSync(localRoot) ? realpathSync(localRoot) : localRoot);
   const stateFile = join(destination.stateDir, 'state.db');
-  const store = existsSync(stateFile) ? StateStore.open(stateFile, { readonly: true }) : undefined;
+  // None yet, or empty (a first run that stopped before recording anything): nothing is recorded.
+  const store = (statSync(stateFile, { throwIfNoEntry: false })?.size ?? 0) > 0 ? StateStore.open(stateFile, { readonly: true }) : undefined;
   const tally = new Tally(sink);
   const deletions: PlannedDeletion[] = [];
   const totals = { files: 0, bytes: 0, upToDate: 0 };

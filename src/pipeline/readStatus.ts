@@ -27,8 +27,9 @@ export interface Status {
 /** The last runs recorded in a destination's state file (newest first) and its partials. Read-only: safe during a run. */
 export function readStatus(localDir: string, limit: number): Status {
   const file = join(resolve(localDir), STATE_DIR_NAME, 'state.db');
+  let size: number;
   try {
-    statSync(file);
+    size = statSync(file).size;
   } catch (error) {
     // Missing is not the same as kept from us (a .gsync of another user's, mode 0700).
     const code = (error as NodeJS.ErrnoException).code;
@@ -37,6 +38,8 @@ export function readStatus(localDir: string, limit: number): Status {
       hint: 'give the directory a gsync pull wrote into',
     });
   }
+  // Empty: a first run stopped (a full disk) before it could record anything.
+  if (size === 0) return { runs: [], partials: [], dirs: [] };
   const store = StateStore.open(file, { readonly: true });
   try {
     const partials = store.partials().map((p) => ({

@@ -273,6 +273,19 @@ describe('--dry-run', () => {
     expect(await paths(local)).toContain('keep.txt');
   });
 
+  it('over an empty state file (a first run that stopped before recording anything) plans as for a first pull', async () => {
+    const remote = await e2e.remoteTree('dry-empty-state', tree);
+    const local = join(await e2e.tempDir(), 'mirror');
+    await mkdir(join(local, '.gsync'), { recursive: true });
+    await writeFile(join(local, '.gsync', 'state.db'), '');
+    const result = await pull(remote, local, '--dry-run');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^dry run: 20 files to transfer \(\d+ B\), 0 up to date; nothing was changed$/m);
+    const status = await runGsync(['status', local], { env: e2e.sshd.env });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toBe('no runs recorded yet\n');
+  });
+
   it('into a destination that is a file ends as the real run would: exit 3, nothing planned', async () => {
     const remote = await e2e.remoteTree('dry-into-file', tree);
     const local = join(await e2e.tempDir(), 'a-file');
