@@ -48,8 +48,11 @@ function authError(spec: ConnectSpec, auth: Authenticator): GsyncError {
 
 /** Why an established connection ended: a dead link noticed by keepalives is a timeout. */
 export function lostError(spec: ConnectSpec, lastError: (Error & { level?: string }) | undefined): GsyncError {
-  if (lastError instanceof GsyncError) return lastError;
   const hint = 'run the same command again once the host is reachable: finished files are kept';
+  // A ProxyCommand that ends under a session that was up is the link dropping (a tunnel's
+  // hiccup), tried again like one; one that cannot start at all stays a failure to start.
+  if (lastError instanceof GsyncError && lastError.kind === 'proxy') return new GsyncError('network', `connection to ${spec.alias} lost: ${lastError.message}`, { hint, cause: lastError });
+  if (lastError instanceof GsyncError) return lastError;
   if (lastError?.level === 'client-timeout') {
     const seconds = (spec.keepaliveIntervalMs * (spec.keepaliveCountMax + 1)) / 1000;
     return new GsyncError('timeout', `no answer to ${spec.keepaliveCountMax} keepalives from ${spec.alias} in ${seconds} s: the link is down`, { hint, cause: lastError });

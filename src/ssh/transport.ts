@@ -108,7 +108,9 @@ class ChildStream extends Duplex {
   readonly #child: ChildProcessWithoutNullStreams;
 
   constructor(child: ChildProcessWithoutNullStreams) {
-    super();
+    // Not half-open: a command whose output ended (it exited) ends the transport, as a TCP peer's
+    // FIN does a socket. Half-open, ssh2 waited for a close that never came, until the stall timeout.
+    super({ allowHalfOpen: false });
     this.#child = child;
     child.stdout.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) child.stdout.pause();

@@ -180,6 +180,24 @@ describe('routes: ProxyJump and ProxyCommand', () => {
     await expectMirrored(remote, local);
   });
 
+  it('a ProxyCommand that dies under a running pull is the link dropping: a new one is started and the pull finishes', async () => {
+    const remote = join(target.dataDir, 'proxy-dies');
+    await writeTree(remote, { 'big.bin': file(24 * 1024 * 1024) }, { owner: target.user });
+    const dir = await tempDir();
+    const once = join(dir, 'die-once');
+    await writeFile(once, '');
+    const netcat = `${process.execPath} ${join(REPO_ROOT, 'dist/test/support/netcat.js')}`;
+    // The first tunnel dies 3 MB into the run; those started after it stay up.
+    const command = `sh -c 'if rm ${once} 2>/dev/null; then exec ${netcat} %h %p 3000000; else exec ${netcat} %h %p; fi'`;
+    const setup = await client((kh) => [hostBlock('gpu', target, { UserKnownHostsFile: kh, ProxyCommand: command })], knownHostsLine(target));
+    const local = join(setup.dir, 'out');
+    const result = await pull(setup.config, `gpu:${join(remote, 'big.bin')}`, local, setup.env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(existsSync(once), 'the dying tunnel was the one used').toBe(false);
+    expect(result.stderr).toMatch(/connection to gpu lost: the ProxyCommand for gpu ended \(exit 3\)/);
+    expect((await readFile(join(local, 'big.bin'))).equals(await readFile(join(remote, 'big.bin'))), 'the copy is whole').toBe(true);
+  });
+
   it('says what a failing ProxyCommand printed, with exit 5', async () => {
     const setup = await client(
       (kh) => [hostBlock('gpu', target, { UserKnownHostsFile: kh, ProxyCommand: `sh -c 'echo "bastion: no route to %h" >&2; exit 7'` })],
