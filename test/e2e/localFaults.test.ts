@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { e2eSuite } from '../support/e2eSuite.js';
 import { GSYNC_BIN, runGsync } from '../support/runGsync.js';
+import { crontabUser, runAsUser } from '../support/crontabUser.js';
 import { runProcess } from '../support/runProcess.js';
-import { testUser } from '../support/testUser.js';
 import { startMountNamespace, type MountNamespace } from '../support/mountNamespace.js';
 import { dir, file, readTree, writeTree, type TreeEntry, type TreeSpec } from '../support/trees.js';
 
@@ -32,6 +32,20 @@ async function mountNamespace(): Promise<MountNamespace> {
   const ns = await startMountNamespace();
   namespaces.push(ns);
   return ns;
+}
+
+/** A fresh tmpfs of `bytes` (and at most `inodes` files) at a new directory, in a mount namespace of its own. */
+async function smallDisk(name: string, bytes: number, inodes?: number): Promise<{ ns: MountNamespace; mountPoint: string }> {
+  const ns = await mountNamespace();
+  const mountPoint = join(await e2e.tempDir(), name);
+  await mkdir(mountPoint);
+  await ns.mountTmpfs(mountPoint, bytes, inodes);
+  return { ns, mountPoint };
+}
+
+/** `gsync pull <remote> <local>` run inside the namespace, bounded. */
+function pullIn(ns: MountNamespace, remote: string, local: string): ReturnType<MountNamespace['runGsync']> {
+  return ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
 }
 
 interface RunRecord {
@@ -89,13 +103,10 @@ describe('local faults', () => {
     expect(Math.max(...remoteFiles.map((e) => e.size ?? 0))).toBeLessThan(tmpfsBytes);
     expect(remoteFiles.reduce((sum, e) => sum + (e.size ?? 0), 0)).toBeGreaterThan(2 * tmpfsBytes);
 
-    const ns = await mountNamespace();
-    const mountPoint = join(await e2e.tempDir(), 'small-disk');
-    await mkdir(mountPoint);
-    await ns.mountTmpfs(mountPoint, tmpfsBytes);
+    const { ns, mountPoint } = await smallDisk('small-disk', tmpfsBytes);
     const local = join(mountPoint, 'mirror');
 
-    const full = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const full = await pullIn(ns, remote, local);
     expect(full.code, full.stderr).toBe(11);
     const diskFull = gsyncLines(full.stderr).filter((line) => line.startsWith('gsync: the disk is full: '));
     expect(diskFull, full.stderr).toHaveLength(1);
@@ -115,7 +126,7 @@ describe('local faults', () => {
     expect(await readdir(ns.view(mountPoint))).toEqual(['mirror']);
 
     await ns.resizeTmpfs(mountPoint, 64 * MiB);
-    const again = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const again = await pullIn(ns, remote, local);
     expect(again.code, again.stderr).toBe(0);
     expect(await readTree(ns.view(local))).toEqual(want);
     expect(await readdir(ns.view(join(local, '.gsync', 'partial')))).toEqual([]);
@@ -129,17 +140,14 @@ describe('local faults', () => {
 
   it('a new file that fits the disk but not the room left: exit 11 before a byte of it lands, one line naming it', async () => {
     const remote = await e2e.remoteTree('no-room-left', { 'old.bin': file(7 * MiB) });
-    const ns = await mountNamespace();
-    const mountPoint = join(await e2e.tempDir(), 'small-disk');
-    await mkdir(mountPoint);
-    await ns.mountTmpfs(mountPoint, 12 * MiB);
+    const { ns, mountPoint } = await smallDisk('small-disk', 12 * MiB);
     const local = join(mountPoint, 'mirror');
-    const first = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const first = await pullIn(ns, remote, local);
     expect(first.code, first.stderr).toBe(0);
 
     // ~5 MiB left: the new file would fit the empty disk, not this one.
     await writeTree(remote, { 'new.bin': file(8 * MiB) });
-    const full = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const full = await pullIn(ns, remote, local);
     expect(full.code, full.stderr).toBe(11);
     expect(gsyncLines(full.stderr), full.stderr).toEqual([expect.stringMatching(/^gsync: the disk is full: new\.bin \(8\.0 MiB\) cannot fit; .* free in .*mirror/)]);
     expect(full.stderr).toMatch(/\n\s+hint: free some space/);
@@ -150,19 +158,16 @@ describe('local faults', () => {
 
   it('a disk already full when the run starts: exit 11, one line saying so, nothing left behind; with room again the run finishes', async () => {
     const remote = await e2e.remoteTree('full-from-start', { 'a.txt': file('one') });
-    const ns = await mountNamespace();
-    const mountPoint = join(await e2e.tempDir(), 'full-disk');
-    await mkdir(mountPoint);
-    await ns.mountTmpfs(mountPoint, 4 * MiB);
+    const { ns, mountPoint } = await smallDisk('full-disk', 4 * MiB);
     const local = join(mountPoint, 'mirror');
-    const first = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const first = await pullIn(ns, remote, local);
     expect(first.code, first.stderr).toBe(0);
 
     // Filled to the last page: the write that does not fit leaves what did.
     const filler = join(ns.view(mountPoint), 'filler');
     await expect(writeFile(filler, Buffer.alloc(4 * MiB))).rejects.toMatchObject({ code: 'ENOSPC' });
     await writeTree(remote, { 'b.txt': file('two') });
-    const full = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const full = await pullIn(ns, remote, local);
     expect(full.code, full.stderr).toBe(11);
     expect(gsyncLines(full.stderr), full.stderr).toEqual([expect.stringMatching(/^gsync: the disk is full: /)]);
     expect(full.stderr).toMatch(/\n\s+hint: free some space/);
@@ -170,7 +175,7 @@ describe('local faults', () => {
     expect((await readdir(ns.view(join(local, '.gsync')))).filter((name) => name.startsWith('lock'))).toEqual([]);
 
     await rm(filler);
-    const after = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const after = await pullIn(ns, remote, local);
     expect(after.code, after.stderr).toBe(0);
     expect(await readTree(ns.view(local))).toEqual(await readTree(remote));
   });
@@ -179,14 +184,11 @@ describe('local faults', () => {
     const tree: TreeSpec = {};
     for (let i = 0; i < 60; i++) tree[`f${String(i).padStart(2, '0')}.txt`] = file(`file ${i}`);
     const remote = await e2e.remoteTree('few-inodes', tree);
-    const ns = await mountNamespace();
-    const mountPoint = join(await e2e.tempDir(), 'few-inodes');
-    await mkdir(mountPoint);
     // Bytes to spare; room for about half the files.
-    await ns.mountTmpfs(mountPoint, 16 * MiB, 40);
+    const { ns, mountPoint } = await smallDisk('few-inodes', 16 * MiB, 40);
     const local = join(mountPoint, 'mirror');
 
-    const result = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const result = await pullIn(ns, remote, local);
     expect(result.code, result.stderr).toBe(11);
     expect(gsyncLines(result.stderr), result.stderr).toEqual([expect.stringMatching(/^gsync: the disk is full: .*has no inodes left/)]);
     expect(result.stderr).toMatch(/\n\s+hint: delete some files/);
@@ -218,13 +220,10 @@ describe('local faults', () => {
     expect(first.code, first.stderr).toBe(0);
     await chmod(local, 0o755);
     // Run as the unprivileged test user when the suite is root; else kept from this user itself.
-    const user = testUser();
-    const asRoot = process.getuid?.() === 0;
-    if (!asRoot) await chmod(join(local, '.gsync'), 0o000);
-    const argv = [process.execPath, GSYNC_BIN, 'status', local];
-    const [command, args] = asRoot ? ['/usr/bin/setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', ...argv]] : [argv[0] as string, argv.slice(1)];
-    const result = await runProcess(command, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: base }, timeoutMs: RUN_TIMEOUT_MS });
-    if (!asRoot) await chmod(join(local, '.gsync'), 0o700);
+    const user = crontabUser();
+    if (!user.runner) await chmod(join(local, '.gsync'), 0o000);
+    const result = await runAsUser(user, [process.execPath, GSYNC_BIN, 'status', local], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: base }, timeoutMs: RUN_TIMEOUT_MS });
+    if (!user.runner) await chmod(join(local, '.gsync'), 0o700);
     const stderr = result.stderr.toString('utf8');
     expect(result.code, stderr).toBe(11);
     expect(gsyncLines(stderr)).toEqual([`gsync: cannot read the state file: EACCES (${join(local, '.gsync', 'state.db')})`]);
@@ -241,7 +240,7 @@ describe('local faults', () => {
     // Root ignores modes, but not a read-only mount: check that the fixture is what it claims.
     await expect(writeFile(join(ns.view(local), 'probe'), 'x')).rejects.toMatchObject({ code: 'EROFS' });
 
-    const result = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const result = await pullIn(ns, remote, local);
     expect(result.code, result.stderr).toBe(11);
     // One fatal line, not a failure per file tried.
     const lines = gsyncLines(result.stderr);
@@ -257,7 +256,7 @@ describe('local faults', () => {
     await mkdir(mount);
     await ns.bindToItself(mount);
     await ns.remountReadOnly(mount);
-    const result = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, join(mount, 'new', 'mirror')], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const result = await pullIn(ns, remote, join(mount, 'new', 'mirror'));
     expect(result.code, result.stderr).toBe(11);
     expect(gsyncLines(result.stderr), result.stderr).toEqual([expect.stringMatching(/^gsync: the destination is read-only: /)]);
     expectedFailure(result.stderr);
@@ -270,13 +269,13 @@ describe('local faults', () => {
     await mkdir(local);
     await ns.bindToItself(local);
 
-    const first = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const first = await pullIn(ns, remote, local);
     expect(first.code, first.stderr).toBe(0);
     expect(await readTree(ns.view(local))).toEqual(await readTree(remote));
 
     await writeTree(remote, { 'new.bin': file(4096) }, { owner: e2e.sshd.user });
     await ns.remountReadOnly(local);
-    const second = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const second = await pullIn(ns, remote, local);
     expect(second.code, second.stderr).toBe(11);
     const lines = gsyncLines(second.stderr);
     expect(lines, second.stderr).toHaveLength(1);
@@ -289,7 +288,7 @@ describe('local faults', () => {
 
     // Writable again, the same destination takes the next run: no stale lock, the state file intact.
     await ns.remountReadWrite(local);
-    const third = await ns.runGsync(['pull', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    const third = await pullIn(ns, remote, local);
     expect(third.code, third.stderr).toBe(0);
     expect(await readTree(ns.view(local))).toEqual(await readTree(remote));
     const { runs } = await statusIn(ns, local);
