@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
 import { BLOCK_SIZE, blockCount, bytesDone, canResume, splitBlocks, type BlockSpan } from '../core/blocks.js';
 import type { ManifestRow, RemoteEntry } from '../core/types.js';
-import type { BlocksDone, BlockTask, FileResult, FileTask, TaskResult } from '../transfer/protocol.js';
+import type { BlockTask, FileResult, FileTask, TaskResult } from '../transfer/protocol.js';
 import { localModeOf } from '../core/modes.js';
 import { localIoError } from '../errors/classify.js';
+import { BlockProgress } from './blockProgress.js';
 import { reportOrRetry } from './changing.js';
 import { placeFetched, type PullContext } from './pullDir.js';
 import { retrying, taskFailure } from './retrying.js';
@@ -73,19 +73,9 @@ function inSpan(blocks: ReadonlyMap<number, string> | undefined, span: BlockSpan
   return new Map([...(blocks ?? [])].filter(([index]) => index >= span.first && index < span.end));
 }
 
-/** One block task, its progress port recording blocks as the worker makes them durable. */
+/** One block task, recording blocks as the worker makes them durable. */
 async function runBlockTask(ctx: PullContext, file: FileTask, recorded: ReadonlyMap<number, string>, trustedBytes: number, span: BlockSpan): Promise<TaskResult> {
-  const { port1, port2 } = new MessageChannel();
-  // A block the state file could not take (its disk is full) is simply fetched again next run; the run stops.
-  let unrecorded: unknown;
-  port1.on('message', (message: BlocksDone) => {
-    if (!Array.isArray(message.blocks) || unrecorded) return;
-    try {
-      ctx.store.recordBlocks(file.path, message.blocks);
-    } catch (error) {
-      unrecorded = error;
-    }
-  });
+  const progress = new BlockProgress((blocks) => ctx.store.recordBlocks(file.path, blocks));
   const task: BlockTask = {
     kind: 'blocks',
     file,
@@ -93,14 +83,16 @@ async function runBlockTask(ctx: PullContext, file: FileTask, recorded: Readonly
     recorded: [...recorded].map(([index, hash]) => ({ index, hash })),
     trustedBytes,
     span,
-    progress: port2,
+    progress: progress.port,
   };
   try {
     const result = await ctx.transfers().run(task);
-    if (unrecorded) throw localIoError(unrecorded, `recording the blocks of ${file.path}`);
+    const unrecorded = progress.finish();
+    // A block the state file could not take (its disk is full) is simply fetched again next run; the run stops.
+    if (unrecorded !== undefined) throw localIoError(unrecorded, `recording the blocks of ${file.path}`);
     return result;
   } finally {
-    port1.close();
+    progress.finish();
   }
 }
 
