@@ -75,7 +75,7 @@ function inSpan(blocks: ReadonlyMap<number, string> | undefined, span: BlockSpan
 
 /** One block task, recording blocks as the worker makes them durable. */
 async function runBlockTask(ctx: PullContext, file: FileTask, recorded: ReadonlyMap<number, string>, trustedBytes: number, span: BlockSpan): Promise<TaskResult> {
-  const progress = new BlockProgress((blocks) => ctx.store.recordBlocks(file.path, blocks));
+  const progress = new BlockProgress((blocks) => ctx.store.recordBlocks(file.path, blocks), ctx.atRisk);
   const task: BlockTask = {
     kind: 'blocks',
     file,

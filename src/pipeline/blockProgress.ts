@@ -1,4 +1,5 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { AtRiskBudget } from '../transfer/atRisk.js';
 import type { BlockRecord, BlocksDone } from '../transfer/protocol.js';
 
 /** Where a block task's reports go: the state file, for one file. */
@@ -6,7 +7,8 @@ export type RecordBlocks = (blocks: readonly BlockRecord[]) => void;
 
 /**
  * The main thread's end of a block task's progress port: each group of blocks the task made
- * durable is recorded as its message lands, so a kill loses only what was in flight. The task's
+ * durable is recorded as its message lands, so a kill loses only what was in flight, and the
+ * room the group held in the run's at-risk budget is given back then, not before. The task's
  * result comes back on another port, and messages on two ports keep no order between them: a
  * worker's last groups (the ones it made durable as its link broke) were usually still queued
  * here when its result arrived, and closing the port dropped them. The retry then counted the
@@ -17,14 +19,16 @@ export class BlockProgress {
   readonly port: MessagePort;
   readonly #own: MessagePort;
   readonly #record: RecordBlocks;
+  readonly #atRisk: AtRiskBudget;
   #failure: unknown;
   #closed = false;
 
-  constructor(record: RecordBlocks) {
+  constructor(record: RecordBlocks, atRisk: AtRiskBudget) {
     const { port1, port2 } = new MessageChannel();
     this.#own = port1;
     this.port = port2;
     this.#record = record;
+    this.#atRisk = atRisk;
     port1.on('message', (message: BlocksDone) => this.#take(message));
   }
 
@@ -42,11 +46,14 @@ export class BlockProgress {
   }
 
   #take(message: BlocksDone): void {
-    if (!Array.isArray(message?.blocks) || this.#failure !== undefined) return;
+    if (!Array.isArray(message?.blocks)) return;
     try {
-      this.#record(message.blocks);
+      if (this.#failure === undefined) this.#record(message.blocks);
     } catch (error) {
       this.#failure = error;
+    } finally {
+      // Recorded, or never to be: either way no longer at risk.
+      if (Number.isSafeInteger(message.room) && message.room > 0) this.#atRisk.give(message.room);
     }
   }
 }

@@ -18,6 +18,7 @@ import { listLocalDir } from '../local/scan.js';
 import { remotePathOf } from '../remote/scan.js';
 import type { StateStore } from '../state/store.js';
 import { batchFiles } from '../transfer/batch.js';
+import type { AtRiskBudget } from '../transfer/atRisk.js';
 import type { TransferPool } from '../transfer/pool.js';
 import type { FileResult, FileTask } from '../transfer/protocol.js';
 import { pullBigFile } from './bigFile.js';
@@ -43,6 +44,8 @@ export interface PullContext {
   readonly committer: Committer;
   readonly localDirs: LocalDirs;
   readonly transfers: () => TransferPool;
+  /** The run's bytes at risk: room a block held comes back once the state file has it. */
+  readonly atRisk: AtRiskBudget;
   /** Small files through the server's tar, when it has one (absent with --no-tar or --bwlimit). */
   readonly tarLane: TarLane | undefined;
   readonly completion: DirCompletion;

@@ -26,6 +26,7 @@ import { defaultListingBounds, type ListingBounds } from '../remote/scan.js';
 import { maxOpenHandles } from '../remote/sftp.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
+import { AtRiskBudget } from '../transfer/atRisk.js';
 import { shareBandwidth } from '../transfer/bandwidth.js';
 import type { ByteMeter } from '../transfer/meter.js';
 import { TransferPool, defaultConnections } from '../transfer/pool.js';
@@ -231,9 +232,11 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     if (dir !== '') store.recordDir(dir, attrs, runId);
   });
   const bandwidth = request.bytesPerSecond ? shareBandwidth(request.bytesPerSecond) : undefined;
+  // One budget for the run: a kill costs what every block task together had at risk.
+  const atRisk = new AtRiskBudget();
   const transfers = (): TransferPool =>
     (pool ??= new TransferPool(
-      { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, ...(bandwidth ? { bandwidth } : {}) },
+      { spec, trust: session.trust, stallTimeoutMs, meter: meter.buffer, atRisk: atRisk.buffer, ...(bandwidth ? { bandwidth } : {}) },
       {
         connections,
         // Nothing more is coming soon: what waits to be committed goes now, not after the group gap.
@@ -247,7 +250,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
           ({ TaskRunner }) =>
             new TaskRunner(
               { connection: () => lister.connection(), discard: (stalled) => stalled.close() },
-              { alias: spec.alias, stallTimeoutMs, meter, ...(bandwidth ? { bandwidth } : {}) },
+              { alias: spec.alias, stallTimeoutMs, meter, atRisk, ...(bandwidth ? { bandwidth } : {}) },
             ),
         ),
       },
@@ -263,6 +266,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     committer,
     localDirs,
     transfers,
+    atRisk,
     tarLane: tarAllowed(request) ? new TarLane(transfers) : undefined,
     retry,
     signal: stop.signal,

@@ -29,10 +29,12 @@ export interface ReadLoopOptions {
   /** Called whenever bytes arrive, with how many: the worker's stall watchdog and byte meter feed on it. */
   readonly onData?: (bytes: number) => void;
   /**
-   * --bwlimit: asked before each READ for up to the bytes it would ask for; resolves, once the
-   * budget allows, with how many it may ask for (at least 1). The rest of the chunk is read next.
+   * Asked before each READ, with the bytes it would ask for and the range (block) they are of;
+   * resolves, once the budgets allow (--bwlimit, the run's bytes at risk), with how many it may
+   * ask for (at least 1). The rest of the chunk is read next. `stop` is aborted once the read
+   * has failed or the file changed: a wait for room may end then, as nothing more is read.
    */
-  readonly throttle?: (wanted: number) => Promise<number>;
+  readonly throttle?: (wanted: number, range: number, stop: AbortSignal) => Promise<number>;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function readRemoteFile(
     // The first failed READ: no lane writes another byte after it, since the caller closes `fd`
     // (and may reuse its number) as soon as this returns.
     let failed: { error: unknown } | undefined;
+    const stop = new AbortController();
 
     const lane = async (): Promise<void> => {
       // One spare byte: read() needs it to catch a reply longer than asked.
@@ -98,12 +101,13 @@ export async function readRemoteFile(
       try {
         // Bounded: every pass consumes part of a range or a remainder shorter than the one it came from.
         for (let chunk = chunks.next(); chunk && !changed && !failed; chunk = chunks.next()) {
-          const length = options.throttle ? await options.throttle(chunk.length) : chunk.length;
+          const length = options.throttle ? await options.throttle(chunk.length, chunk.range, stop.signal) : chunk.length;
           if (failed || changed) return;
           const n = await read(sftp, handle, buffer, Math.min(length, chunk.length), chunk.position);
           if (failed) return;
           if (n === 0) {
             changed = `it shrank below ${expected.size} bytes while being read`;
+            stop.abort();
             return;
           }
           options.onData?.(n);
@@ -115,11 +119,13 @@ export async function readRemoteFile(
         }
       } catch (error) {
         failed ??= { error };
+        stop.abort();
       }
     };
 
     const probe = read(sftp, handle, Buffer.alloc(2), 1, expected.size).catch((error: unknown) => {
       failed ??= { error };
+      stop.abort();
       return 0;
     });
     const lanes = Array.from({ length: Math.max(1, Math.min(inFlight, chunks.count)) }, lane);

@@ -4,6 +4,7 @@ import { BLOCK_SIZE, blockCount, blockRange, type BlockRange } from '../core/blo
 import { readRemoteFile, type ReadLoopOptions } from '../remote/readLoop.js';
 import { ArrivingBlocks, hashRange, hasher } from './blockHash.js';
 import { failedResult, readResult } from './fileOutcome.js';
+import { AT_RISK_BYTES, type AtRiskBudget } from './atRisk.js';
 import { openPartial } from './partialFile.js';
 import type { BlockRecord, BlocksDone, BlockTask, FileResult } from './protocol.js';
 
@@ -13,27 +14,33 @@ import type { BlockRecord, BlocksDone, BlockTask, FileResult } from './protocol.
  */
 const GROUP_BYTES = BLOCK_SIZE;
 const GROUP_MS = 100;
-/**
- * What a kill may cost: bytes asked for or arrived and not yet recorded. A kill may re-send 16 MiB
- * (issue 6); the rest is room for blocks partly arrived, SSH framing and the bytes that cross
- * while the kill lands. The READs in flight follow the link (readsInFlight), and a loaded
- * machine's slow first OPEN can make a LAN look long: they are capped by bytes too. 12 MiB per
- * 100 ms round trip is still 120 MiB/s on one connection.
- */
-const AT_RISK_BYTES = 12 * 1024 * 1024;
 const HASH_SLICE = 1024 * 1024;
 
 /**
  * Fetches the blocks of one file that are not in its partial yet. Recorded blocks are re-hashed
- * from disk first; a torn or edited one is fetched again. Local calls are synchronous, as in the
- * read loop (this thread owns nothing else).
+ * from disk first; a torn or edited one is fetched again. Each block fetched holds room in the
+ * run's at-risk budget from its first READ until it is recorded. Local calls are synchronous, as
+ * in the read loop (this thread owns nothing else).
  */
-export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pick<ReadLoopOptions, 'onData' | 'throttle'>): Promise<FileResult> {
+export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pick<ReadLoopOptions, 'onData' | 'throttle'>, atRisk: AtRiskBudget): Promise<FileResult> {
   const { file } = task;
   const xx = await hasher();
   const scratch = Buffer.allocUnsafe(HASH_SLICE);
   const fd = openPartial(file.partialPath, 'resume');
-  const reporter = new GroupReporter(fd, task);
+  // Room this task holds in the run's budget, by block: handed over with the block's report (the
+  // main thread gives it back once the state file has the block), or given back when the task ends.
+  const holding = new Map<number, number>();
+  // Each block's one request for room, awaited by every READ of it (lanes read a block's chunks at once).
+  const taking = new Map<number, Promise<boolean>>();
+  const handOver = (blocks: readonly BlockRecord[]): number => {
+    let room = 0;
+    for (const { index } of blocks) {
+      room += holding.get(index) ?? 0;
+      holding.delete(index);
+    }
+    return room;
+  };
+  const reporter = new GroupReporter(fd, task, handOver);
   try {
     const hashOf = (range: BlockRange): string => {
       // Re-hashing a large partial takes a while with no network traffic: it is not a stall.
@@ -44,18 +51,30 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pic
     const missing = blocksToFetch(task, hashOf);
     const byIndex = new Map(missing.map((range) => [range.index, range]));
     const arriving = new ArrivingBlocks(xx, missing);
-    // READs asked and not answered, and bytes of blocks not finished: with what waits for its
-    // sync, the bytes a kill would lose.
+    // READs asked and not answered: while there are some, the server owes data, and a wait for room is no excuse for a stall.
     let asked = 0;
-    let arrived = 0;
+    const waitingForRoom = (): void => {
+      if (asked === 0) reads.onData?.(0);
+    };
     const outcome = await readRemoteFile(sftp, file.remotePath, fd, file, {
       ranges: missing,
+      // The READs in flight follow the link (readsInFlight), and a loaded machine's slow first
+      // OPEN can make a LAN look long: they are capped by bytes too.
       maxBytesInFlight: AT_RISK_BYTES,
       ...reads,
-      throttle: async (wanted) => {
-        const atRisk = (): number => reporter.unrecorded + arrived + (asked + 1) * wanted;
-        if (await reporter.waitWhile(() => atRisk() > AT_RISK_BYTES)) reads.onData?.(0);
-        const length = reads.throttle ? await reads.throttle(wanted) : wanted;
+      throttle: async (wanted, index, stop) => {
+        let room = taking.get(index);
+        if (!room) {
+          const bytes = byIndex.get(index)?.length ?? wanted;
+          room = atRisk.take(bytes, stop, waitingForRoom).then((taken) => {
+            if (taken) holding.set(index, bytes);
+            return taken;
+          });
+          taking.set(index, room);
+        }
+        // Not taken: the read was stopped (it failed), and the lane asks nothing more.
+        if (!(await room)) return wanted;
+        const length = reads.throttle ? await reads.throttle(wanted, index, stop) : wanted;
         asked++;
         return length;
       },
@@ -64,15 +83,10 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pic
         asked--;
         reads.onData?.(bytes);
       },
-      onBytes: (index, position, bytes) => {
-        arrived += bytes.length;
-        arriving.add(index, position, bytes);
-      },
+      onBytes: (index, position, bytes) => arriving.add(index, position, bytes),
       onRange: (index) => {
         const range = byIndex.get(index);
-        if (!range) return;
-        arrived -= range.length;
-        reporter.done({ index, hash: arriving.digest(index) ?? hashRange(xx, fd, range.start, range.length, scratch) }, range.length);
+        if (range) reporter.done({ index, hash: arriving.digest(index) ?? hashRange(xx, fd, range.start, range.length, scratch) }, range.length);
       },
     });
     await reporter.flush();
@@ -83,6 +97,8 @@ export async function fetchBlocks(sftp: SFTPWrapper, task: BlockTask, reads: Pic
     return failedResult(file, error);
   } finally {
     reporter.stop();
+    // Blocks never reported are no longer at risk: this task is over, and the next attempt fetches them again.
+    for (const bytes of holding.values()) atRisk.give(bytes);
     closeSync(fd);
   }
 }
@@ -118,16 +134,18 @@ function blocksToFetch(task: BlockTask, hashOf: (range: BlockRange) => string): 
 class GroupReporter {
   readonly #fd: number;
   readonly #task: BlockTask;
+  /** The room in the run's budget a group held, handed over with its report. */
+  readonly #roomOf: (blocks: readonly BlockRecord[]) => number;
   #pending: BlockRecord[] = [];
   #bytes = 0;
   #timer: NodeJS.Timeout | undefined;
   #syncing: Promise<void> | undefined;
-  #syncingBytes = 0;
   #failure: Error | undefined;
 
-  constructor(fd: number, task: BlockTask) {
+  constructor(fd: number, task: BlockTask, roomOf: (blocks: readonly BlockRecord[]) => number) {
     this.#fd = fd;
     this.#task = task;
+    this.#roomOf = roomOf;
   }
 
   done(block: BlockRecord, bytes: number): void {
@@ -135,25 +153,6 @@ class GroupReporter {
     this.#bytes += bytes;
     if (this.#bytes >= GROUP_BYTES) void this.#sync();
     else this.#timer ??= setTimeout(() => void this.#sync(), GROUP_MS);
-  }
-
-  /** Bytes of blocks done and not reported yet: waiting for their group, or in its sync. */
-  get unrecorded(): number {
-    return this.#bytes + this.#syncingBytes;
-  }
-
-  /**
-   * Waits while `tooMuch` holds and a sync is running or blocks wait for one (started now, not on
-   * the timer): only what a sync reports can make room, and with nothing to sync there is nothing
-   * to wait for. True if it waited (waiting on our own disk is not the server stalling).
-   */
-  async waitWhile(tooMuch: () => boolean): Promise<boolean> {
-    let waited = false;
-    while (tooMuch() && (this.#syncing || this.#pending.length > 0) && !this.#failure) {
-      waited = true;
-      await (this.#syncing ?? this.#sync());
-    }
-    return waited;
   }
 
   /** Everything done so far, durable and reported; a failed sync (the disk) is thrown here. */
@@ -173,15 +172,13 @@ class GroupReporter {
     if (this.#syncing || this.#pending.length === 0) return this.#syncing ?? Promise.resolve();
     const blocks = this.#pending;
     this.#pending = [];
-    this.#syncingBytes = this.#bytes;
     this.#bytes = 0;
     this.#syncing = new Promise<void>((resolve) => {
       fdatasync(this.#fd, (error) => {
         this.#syncing = undefined;
-        this.#syncingBytes = 0;
         // Not synced means not recorded: those blocks are simply fetched again next time.
         if (error) this.#failure ??= error;
-        else this.#task.progress.postMessage({ blocks } satisfies BlocksDone);
+        else this.#task.progress.postMessage({ blocks, room: this.#roomOf(blocks) } satisfies BlocksDone);
         resolve();
         // Blocks that finished during this sync go out with the next one.
         if (!error && this.#bytes >= GROUP_BYTES) void this.#sync();

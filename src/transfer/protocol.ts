@@ -24,6 +24,8 @@ export interface WorkerInit {
   readonly bandwidth?: BandwidthShare;
   /** The run's ByteMeter counters (payload and wire bytes), shared with the main thread. */
   readonly meter: SharedArrayBuffer;
+  /** The run's AtRiskBudget, shared with the main thread and every worker. */
+  readonly atRisk: SharedArrayBuffer;
 }
 
 export type PoolMessage = 'connected' | 'hang-up' | 'hung-up';
@@ -54,6 +56,8 @@ export interface BlockTask {
 
 export interface BlocksDone {
   readonly blocks: readonly BlockRecord[];
+  /** Bytes of the run's at-risk budget these blocks held: they stay at risk until the state file has them, and whoever records them gives the room back. */
+  readonly room: number;
 }
 
 /** One whole file to copy into its partial path. */

@@ -3,6 +3,7 @@ import { classify } from '../errors/classify.js';
 import { GsyncError } from '../errors/GsyncError.js';
 import { readRemoteFile, type ReadLoopOptions } from '../remote/readLoop.js';
 import type { Session } from '../ssh/connect.js';
+import type { AtRiskBudget } from './atRisk.js';
 import { TokenBucket, type BandwidthShare } from './bandwidth.js';
 import { fetchBlocks } from './blockFetch.js';
 import { failedResult, readResult } from './fileOutcome.js';
@@ -36,6 +37,8 @@ export interface TaskRunnerOptions {
   readonly bandwidth?: BandwidthShare;
   /** File bytes arrived are added here as payload. */
   readonly meter: ByteMeter;
+  /** The run's bytes at risk, shared by every block task on every thread. */
+  readonly atRisk: AtRiskBudget;
 }
 
 /**
@@ -68,7 +71,7 @@ export class TaskRunner {
       await watch.guard(
         async () => {
           if (task.kind === 'blocks') {
-            files.push(await fetchBlocks(open.sftp, task, reads));
+            files.push(await fetchBlocks(open.sftp, task, reads, this.#options.atRisk));
             return;
           }
           if (task.kind === 'tar') {

@@ -1,6 +1,7 @@
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { GsyncError } from '../errors/GsyncError.js';
 import { openSession, type Session } from '../ssh/connect.js';
+import { AtRiskBudget } from './atRisk.js';
 import { ByteMeter } from './meter.js';
 import type { BlockTask, FetchTask, PoolMessage, TarTask, TaskResult, WorkerInit } from './protocol.js';
 import { TaskRunner } from './taskRunner.js';
@@ -8,6 +9,7 @@ import { TaskRunner } from './taskRunner.js';
 const init = workerData as WorkerInit;
 let session: Promise<Session> | undefined;
 const meter = new ByteMeter(init.meter);
+const atRisk = new AtRiskBudget(init.atRisk);
 /** A login still under way when the pool closes is given up, not waited for. */
 const hangingUp = new AbortController();
 const closed = new Int32Array(init.closed);
@@ -61,7 +63,7 @@ const runner = new TaskRunner(
       stalled.close();
     },
   },
-  { alias: init.spec.alias, stallTimeoutMs: init.stallTimeoutMs, meter, ...(init.bandwidth ? { bandwidth: init.bandwidth } : {}) },
+  { alias: init.spec.alias, stallTimeoutMs: init.stallTimeoutMs, meter, atRisk, ...(init.bandwidth ? { bandwidth: init.bandwidth } : {}) },
 );
 
 // The pool closed while this thread was starting: the hang-up went out before anyone listened.

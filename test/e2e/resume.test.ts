@@ -37,9 +37,9 @@ function random(seed: number): () => number {
 }
 
 /** Starts a pull and SIGKILLs its whole process tree once `bytes` more crossed the proxy; resolves with the bytes this run received. */
-async function pullKilledAfter(remote: string, local: string, bytes: number): Promise<number> {
+async function pullKilledAfter(remote: string, local: string, bytes: number, connections = 1): Promise<number> {
   const before = e2e.proxy.bytesDown;
-  const child = spawnGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env });
+  const child = spawnGsync(['pull', '--connections', String(connections), `via-proxy:${remote}`, local], { env: e2e.sshd.env });
   e2e.track(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const reached = await Promise.race([e2e.proxy.waitForBytesDown(before + bytes).then(() => true), exited.then(() => false)]);
@@ -49,9 +49,9 @@ async function pullKilledAfter(remote: string, local: string, bytes: number): Pr
   return e2e.proxy.bytesDown - before;
 }
 
-async function pullToEnd(remote: string, local: string): Promise<number> {
+async function pullToEnd(remote: string, local: string, connections = 1): Promise<number> {
   const before = e2e.proxy.bytesDown;
-  const result = await runGsync(['pull', '--connections', '1', `via-proxy:${remote}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
+  const result = await runGsync(['pull', '--connections', String(connections), `via-proxy:${remote}`, local], { env: e2e.sshd.env, timeoutMs: 120_000 });
   expect(result.code, result.stderr).toBe(0);
   return e2e.proxy.bytesDown - before;
 }
@@ -70,8 +70,9 @@ function recorded(local: string): { name: string | undefined; bytes: number; blo
 }
 
 describe('block-level resume', () => {
-  it(`after each of ${KILLS} SIGKILLs at random points the same command goes on, re-sending at most 16 MiB per kill`, async () => {
-    console.log(`resume kill points: seed ${SEED} (GSYNC_RESUME_SEED=${SEED} replays them)`);
+  // The budget is per kill, whatever the worker count: three workers fetch parts of the file at once.
+  it.each([1, 3])(`after each of ${KILLS} SIGKILLs at random points the same command goes on, re-sending at most 16 MiB per kill (%i connections)`, async (connections) => {
+    console.log(`resume kill points, ${connections} connections: seed ${SEED} (GSYNC_RESUME_SEED=${SEED} replays them)`);
     const next = random(SEED);
     const remote = await bigRemote();
     const local = join(await e2e.tempDir(), 'out');
@@ -80,7 +81,7 @@ describe('block-level resume', () => {
     for (let kill = 0; kill < KILLS; kill++) {
       // Somewhere in the next stretch, so that every kill still leaves work for the next run.
       const at = Math.floor((1 + next() * 30) * MiB);
-      const received = await pullKilledAfter(remote, local, at);
+      const received = await pullKilledAfter(remote, local, at, connections);
       const now = recorded(local).bytes;
       const resent = received - (now - done);
       expect(resent, `kill ${kill + 1} at ${at} bytes: received ${received}, recorded ${now - done} more`).toBeLessThanOrEqual(BUDGET);
@@ -88,8 +89,8 @@ describe('block-level resume', () => {
       resentMiB.push((resent / MiB).toFixed(1));
       done = now;
     }
-    console.log(`re-sent per kill (MiB): ${resentMiB.join(', ')}`);
-    const last = await pullToEnd(remote, local);
+    console.log(`re-sent per kill, ${connections} connections (MiB): ${resentMiB.join(', ')}`);
+    const last = await pullToEnd(remote, local, connections);
     expect(last - (SIZE - done)).toBeLessThanOrEqual(BUDGET);
     expect(await readTree(local)).toStrictEqual(await readTree(remote));
     expect(await readdir(join(local, '.gsync', 'partial'))).toStrictEqual([]);
