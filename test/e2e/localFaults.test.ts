@@ -211,6 +211,36 @@ describe('local faults', () => {
     expectedFailure(stderr);
   });
 
+  it('an entry whose local path would pass PATH_MAX is reported on its own (exit 23), and the rest arrives; a shorter destination takes it all', async () => {
+    // 18 directories of 200-byte names: ~3,650 bytes below the remote root, which the server takes.
+    const names = Array.from({ length: 18 }, (_, i) => `${'d'.repeat(200)}${i}`);
+    const deep = names.reduceRight<TreeSpec>((inner, name) => ({ [name]: dir(inner) }), { 'leaf.txt': file('deep\n') });
+    const remote = await e2e.remoteTree('path-max', { 'top.txt': file('top\n'), ...deep });
+    // A destination ~480 bytes long (SQLite takes up to 512): the deepest directories pass 4,095 bytes there.
+    const base = await e2e.tempDir();
+    const long = join(base, 'x'.repeat(200), 'y'.repeat(480 - base.length - 203));
+    await mkdir(long, { recursive: true });
+    const local = join(long, 'm');
+    const result = await runGsync(['pull', '--json', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(result.code, result.stderr).toBe(23);
+    const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { problems: Array<{ path: string; code: string; stage: string; message: string }> };
+    expect(summary.problems).toHaveLength(1);
+    const [problem] = summary.problems;
+    expect(problem).toMatchObject({ code: 'too-large', stage: 'plan' });
+    expect(problem?.message).toMatch(/^not placed: its local path would be \d+ bytes, past the 4095 the system allows/);
+    // The first directory that cannot be placed: its parent's path fits, its own does not.
+    const depth = problem?.path.split('/').length ?? 0;
+    expect(Buffer.byteLength(join(local, ...names.slice(0, depth - 1)))).toBeLessThanOrEqual(4095);
+    expect(Buffer.byteLength(join(local, ...names.slice(0, depth)))).toBeGreaterThan(4095);
+    const placed = await readTree(local);
+    expect(placed.get('top.txt')).toStrictEqual((await readTree(remote)).get('top.txt'));
+
+    const short = join(await e2e.tempDir(), 'm');
+    const whole = await runGsync(['pull', `${e2e.sshd.alias}:${remote}`, short], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(await readTree(short)).toStrictEqual(await readTree(remote));
+  });
+
   it('status on a state file the user may not read (another user\'s .gsync, 0700): exit 11 saying so, not "missing"', async () => {
     const remote = await e2e.remoteTree('not-yours', { 'a.txt': file('one') });
     const base = await e2e.tempDir();
