@@ -85,15 +85,16 @@ async function runBlockTask(ctx: PullContext, file: FileTask, recorded: Readonly
     span,
     progress: progress.port,
   };
+  let unrecorded: unknown;
+  let result: TaskResult;
   try {
-    const result = await ctx.transfers().run(task);
-    const unrecorded = progress.finish();
-    // A block the state file could not take (its disk is full) is simply fetched again next run; the run stops.
-    if (unrecorded !== undefined) throw localIoError(unrecorded, `recording the blocks of ${file.path}`);
-    return result;
+    result = await ctx.transfers().run(task);
   } finally {
-    progress.finish();
+    unrecorded = progress.finish();
   }
+  // A block the state file could not take (its disk is full) is simply fetched again next run; the run stops.
+  if (unrecorded !== undefined) throw localIoError(unrecorded, `recording the blocks of ${file.path}`);
+  return result;
 }
 
 /**
