@@ -1,3 +1,4 @@
+import { withinPathMax } from '../local/pathMax.js';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deleteRefusal } from '../core/deleteGuard.js';
@@ -57,7 +58,7 @@ export async function dryRun(input: DryRunInput): Promise<DryRunSummary> {
         const dir = ref.path;
         const local = listLocalDir(destination.pathOf(dir), dir === '' ? STATE_DIR_NAME : undefined);
         const retried = (message: string, retry: RetryInfo): void => sink.emit({ type: 'retry', path: dir, message, ...retry });
-        const listing = only ? { entries: [only], problems: [] } : await input.lister.list(remoteRoot, dir, retried);
+        const listing = only ? { entries: [only], problems: [] } : withinPathMax(destination, dir, await input.lister.list(remoteRoot, dir, retried));
         for (const problem of listing.problems) tally.problem(problem, dir);
         const plan = planDir(dirInputOf(dir, listing.entries, listing.problems.length === 0, local, store?.manifestIn(dir) ?? [], input.plan, only));
         const localByName = new Map(local.map((e) => [e.name, e]));

@@ -14,8 +14,9 @@ import type { PlannedDeletion } from '../local/deletion.js';
 import type { LocalDirs } from '../local/localDirs.js';
 import type { Destination } from '../local/paths.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
+import { withinPathMax } from '../local/pathMax.js';
 import { listLocalDir } from '../local/scan.js';
-import { remotePathOf, type RemoteListing } from '../remote/scan.js';
+import { remotePathOf } from '../remote/scan.js';
 import type { StateStore } from '../state/store.js';
 import { batchFiles } from '../transfer/batch.js';
 import type { AtRiskBudget } from '../transfer/atRisk.js';
@@ -151,7 +152,7 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput;
   // The remote listing is asked for first: the local one is read (synchronously) while it comes.
   const remote = single ? { entries: [single], problems: [] } : ctx.lister.list(ctx.remoteRoot, dir, (message, retry) => ctx.notice(dir, message, retry));
   const [whole, local] = await Promise.all([remote, listLocal(ctx, dir)]);
-  const listing = single ? whole : withinPathMax(ctx, dir, whole);
+  const listing = single ? whole : withinPathMax(ctx.destination, dir, whole);
   const state = ctx.store.manifestIn(dir);
   const base = dirInputOf(dir, listing.entries, listing.problems.length === 0, local, state, ctx.plan, single);
   if (single) return { input: base, listed: true };
@@ -159,30 +160,6 @@ async function gather(ctx: PullContext, ref: DirRef): Promise<{ input: DirInput;
   // A directory we could not list keeps a writable mode, so the next run can still fill it.
   const listed = !listing.problems.some((p) => p.path === dir);
   return { input: listed && ref.attrs ? { ...base, self: ref.attrs } : base, listed };
-}
-
-/**
- * The longest path the system takes, in bytes (Linux's PATH_MAX, less its NUL). An entry whose
- * local path would be longer could not be placed (ENAMETOOLONG), and stopped the whole run as if
- * the disk had failed; it is left out and reported, as rsync does, and the rest goes on.
- */
-const PATH_MAX_BYTES = 4095;
-/** Names are checked to be at most 255 bytes long (names.ts). */
-const NAME_MAX_BYTES = 255;
-
-function withinPathMax(ctx: PullContext, dir: string, listing: RemoteListing): RemoteListing {
-  const base = Buffer.byteLength(ctx.destination.pathOf(dir)) + 1;
-  // Most directories are far from the limit: their names need no counting.
-  if (base + NAME_MAX_BYTES <= PATH_MAX_BYTES) return listing;
-  const problems = [...listing.problems];
-  const entries = listing.entries.filter((entry) => {
-    const length = base + Buffer.byteLength(entry.name);
-    if (length <= PATH_MAX_BYTES) return true;
-    const message = `not placed: its local path would be ${length} bytes, past the ${PATH_MAX_BYTES} the system allows (a shorter destination path leaves more room)`;
-    problems.push({ path: joinRelative(dir, entry.name), stage: 'plan', code: 'too-large', message });
-    return false;
-  });
-  return { entries, problems };
 }
 
 /**

@@ -221,6 +221,10 @@ describe('local faults', () => {
     const long = join(base, 'x'.repeat(200), 'y'.repeat(480 - base.length - 203));
     await mkdir(long, { recursive: true });
     const local = join(long, 'm');
+    // --dry-run plans as the run does: the same problem, the same exit code, nothing made.
+    const planned = await runGsync(['pull', '--dry-run', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
+    expect(planned.code, planned.stderr).toBe(23);
+    expect(planned.stdout).toMatch(/^ {2}too-large: d+.*: not placed: its local path would be \d+ bytes, past the 4095 the system allows/m);
     const result = await runGsync(['pull', '--json', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(result.code, result.stderr).toBe(23);
     const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { problems: Array<{ path: string; code: string; stage: string; message: string }> };
