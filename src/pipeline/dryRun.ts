@@ -1,4 +1,3 @@
-import { withinPathMax } from '../local/pathMax.js';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { deleteRefusal } from '../core/deleteGuard.js';
@@ -6,6 +5,7 @@ import { dirInputOf, planDir, type PlanOptions } from '../core/plan.js';
 import type { Action, DirRef, LocalEntry } from '../core/types.js';
 import { ExitCode, worstExitCode } from '../errors/exitCodes.js';
 import { filesTakenBy, type PlannedDeletion } from '../local/deletion.js';
+import { withinPathMax } from '../local/pathMax.js';
 import { Destination, STATE_DIR_NAME } from '../local/paths.js';
 import { listLocalDir } from '../local/scan.js';
 import { runQueue } from '../schedule/queue.js';

@@ -93,7 +93,12 @@ export async function readRemoteFile(
     // The first failed READ: no lane writes another byte after it, since the caller closes `fd`
     // (and may reuse its number) as soon as this returns.
     let failed: { error: unknown } | undefined;
+    // Aborted at the first failure or change: lanes waiting in throttle need not wait on.
     const stop = new AbortController();
+    const fail = (error: unknown): void => {
+      failed ??= { error };
+      stop.abort();
+    };
 
     const lane = async (): Promise<void> => {
       // One spare byte: read() needs it to catch a reply longer than asked.
@@ -118,14 +123,12 @@ export async function readRemoteFile(
           if (finished !== undefined) options.onRange?.(finished);
         }
       } catch (error) {
-        failed ??= { error };
-        stop.abort();
+        fail(error);
       }
     };
 
     const probe = read(sftp, handle, Buffer.alloc(2), 1, expected.size).catch((error: unknown) => {
-      failed ??= { error };
-      stop.abort();
+      fail(error);
       return 0;
     });
     const lanes = Array.from({ length: Math.max(1, Math.min(inFlight, chunks.count)) }, lane);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -225,6 +226,7 @@ describe('local faults', () => {
     const planned = await runGsync(['pull', '--dry-run', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(planned.code, planned.stderr).toBe(23);
     expect(planned.stdout).toMatch(/^ {2}too-large: d+.*: not placed: its local path would be \d+ bytes, past the 4095 the system allows/m);
+    expect(existsSync(local)).toBe(false);
     const result = await runGsync(['pull', '--json', `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env, timeoutMs: RUN_TIMEOUT_MS });
     expect(result.code, result.stderr).toBe(23);
     const summary = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as { problems: Array<{ path: string; code: string; stage: string; message: string }> };
