@@ -1,20 +1,22 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { useCodeCache } from '../dist/src/startup/codeCache.js';
-import { dropHeadStart, startHeadStart } from '../dist/src/cli/headStart.js';
-import { guardStdout } from '../dist/src/cli/stdout.js';
-import { exitIfWorkingDirGone } from '../dist/src/cli/workingDir.js';
 
-// Before any dependency loads: V8 takes their code as compiled by an earlier run (codeCache.ts).
-useCodeCache();
+// The CLI, oclif included, as one file (scripts/bundle.ts).
+const main = fileURLToPath(new globalThis.URL('../dist/src/cli/main.cjs', import.meta.url));
+// Before it loads: V8 takes its code as compiled by an earlier run (codeCache.ts).
+useCodeCache(process.env, { withoutImport: [main] });
+const cli = createRequire(import.meta.url)(main);
+
 // Output that cannot be written (`> /dev/full`) is dropped and said at exit, not a crash mid-run.
-guardStdout();
-exitIfWorkingDirGone();
+cli.guardStdout();
+cli.exitIfWorkingDirGone();
 
-// A pull starts logging in before oclif loads (headStart.ts): the two overlap.
-await startHeadStart(process.argv.slice(2), new globalThis.URL('../oclif.manifest.json', import.meta.url));
-const { execute } = await import('@oclif/core/execute');
+// A pull starts logging in before oclif parses the command line (headStart.ts): the two overlap.
+await cli.startHeadStart(process.argv.slice(2), new globalThis.URL('../oclif.manifest.json', import.meta.url));
 try {
-  await execute({ dir: import.meta.url });
+  await cli.execute({ dir: import.meta.url });
 } finally {
-  dropHeadStart();
+  cli.dropHeadStart();
 }

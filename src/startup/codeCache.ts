@@ -7,11 +7,11 @@ import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
 /**
- * V8's compiled code for the CommonJS dependencies (ssh2, oclif, better-sqlite3's JS), kept
- * between runs. Node 20 compiles every module's source on every start: for a no-op re-run of
- * 20,000 files that was ~60 ms of a main thread busy from start to end. The code a run compiled
- * is saved as it exits, functions compiled while running included (V8's code cache after
- * execution), and the next run's V8 takes it instead of compiling.
+ * V8's compiled code for the CLI's one-file build and the CommonJS dependencies left out of it
+ * (ssh2, better-sqlite3's JS), kept between runs. Node 20 compiles every module's source on every
+ * start: for a no-op re-run of 20,000 files that was ~60 ms of a main thread busy from start to
+ * end. The code a run compiled is saved as it exits, functions compiled while running included
+ * (V8's code cache after execution), and the next run's V8 takes it instead of compiling.
  *
  * It lives in the user's cache dir (XDG_CACHE_HOME, else ~/.cache), in a directory of their own
  * that nobody else may write: V8 runs what it reads there. A file is used only for the exact
@@ -33,9 +33,18 @@ type Compile = (this: Module, content: string, filename: string, ...rest: unknow
 
 let installed = false;
 
+export interface CodeCacheOptions {
+  /**
+   * Files built with every import() made a require() (scripts/bundle.ts): cached even though
+   * their text has `import(` (oclif's messages and its loader for ES plugins, which gsync has none of).
+   */
+  readonly withoutImport?: readonly string[];
+}
+
 /** Installs the cache for this process's CommonJS modules from now on; saves what was compiled at exit. */
-export function useCodeCache(env: NodeJS.ProcessEnv = process.env): void {
+export function useCodeCache(env: NodeJS.ProcessEnv = process.env, options: CodeCacheOptions = {}): void {
   if (installed) return;
+  const withoutImport = new Set(options.withoutImport);
   const dir = cacheDir(env);
   if (!dir) return;
   installed = true;
@@ -47,7 +56,8 @@ export function useCodeCache(env: NodeJS.ProcessEnv = process.env): void {
     // import() (which a vm.Script cannot resolve as the module loader would), and whatever does
     // not compile as a script (Node's own compile says why, or runs it as ES module syntax).
     const format = rest[0];
-    if ((format !== undefined && format !== 'commonjs') || content.startsWith('#!') || content.includes('import(')) return compile.call(this, content, filename, ...rest);
+    const dynamicImport = !withoutImport.has(filename) && content.includes('import(');
+    if ((format !== undefined && format !== 'commonjs') || content.startsWith('#!') || dynamicImport) return compile.call(this, content, filename, ...rest);
     const sourceHash = sha1(content);
     const file = join(dir, sha1(filename).toString('hex'));
     const cachedData = cachedDataFor(file, sourceHash);

@@ -117,7 +117,9 @@ export class TransferPool {
     return (this.#piscina ??= import('piscina').then(
       ({ Piscina }) =>
         new Piscina({
-          filename: new URL('./workerThread.js', import.meta.url).href,
+          // From dist/src/transfer/ (this module as tsc emits it) and from dist/src/cli/ (the
+          // one-file build, scripts/bundle.ts) alike: the thread's code is never bundled.
+          filename: new URL('../transfer/workerThread.js', import.meta.url).href,
           minThreads: connections,
           maxThreads: connections,
           idleTimeout: Infinity,

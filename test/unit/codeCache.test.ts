@@ -35,12 +35,15 @@ afterEach(async () => {
   await removeTempDir(root);
 });
 
-/** Runs a node that installs the cache and requires main.cjs; its stdout, which must come with an empty stderr. */
-function run(env: NodeJS.ProcessEnv = {}): string {
+/**
+ * Runs a node that installs the cache (told that `withoutImport` files have no import()) and
+ * requires main.cjs; its stdout, which must come with an empty stderr.
+ */
+function run(env: NodeJS.ProcessEnv = {}, withoutImport: string[] = []): string {
   const script = [
     `import { useCodeCache } from ${JSON.stringify(CODE_CACHE)};`,
     "import { createRequire } from 'node:module';",
-    'useCodeCache();',
+    `useCodeCache(process.env, { withoutImport: ${JSON.stringify(withoutImport)} });`,
     `const main = createRequire(import.meta.url)(${JSON.stringify(join(lib, 'main.cjs'))});`,
     "console.log(main.answer(), main.where());",
   ].join('\n');
@@ -115,5 +118,14 @@ describe('the compiled-code cache', () => {
     writeFileSync(join(lib, 'main.cjs'), `${readFileSync(join(lib, 'main.cjs'), 'utf8')}exports.later = () => import('node:os');\n`);
     expect(run()).toBe('42 lib helper.cjs');
     expect(inodes().size).toBe(1);
+  });
+
+  it('caches a file built without import() though its text says import(', () => {
+    // As oclif's messages do in the one-file build (scripts/bundle.ts), where every import() became a require().
+    writeFileSync(join(lib, 'main.cjs'), `${readFileSync(join(lib, 'main.cjs'), 'utf8')}exports.said = 'import() failed';\n`);
+    expect(run()).toBe('42 lib helper.cjs');
+    expect(inodes().size).toBe(1);
+    expect(run({}, [join(lib, 'main.cjs')])).toBe('42 lib helper.cjs');
+    expect(inodes().size).toBe(2);
   });
 });
