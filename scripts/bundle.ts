@@ -26,7 +26,7 @@ const result = await build({
   // run an import() on Node 20 without an experimental flag (codeCache.ts).
   supported: { 'dynamic-import': false },
   // The one module URL the code asks for is a place to resolve files and packages from: the
-  // bundle's own sits where main.js would, in dist/src/cli/.
+  // bundle's own sits where main.js would, in dist/src/cli/. Strict, as the ES modules it is made of.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: '"use strict";\nvar __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'silent',

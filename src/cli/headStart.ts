@@ -5,13 +5,14 @@ import type { SettingsOverrides } from '../ssh/settings.js';
 import { onStopSignal } from './signals.js';
 
 /**
- * A pull's login, started before oclif loads. Loading oclif and finding the command take ~0.1 s
- * of the main thread; the login is ten or so round trips and the server's own work, so the two
- * overlap. The command line is read here only as far as the connection needs (the source, ssh's
- * flags, --timeout), with the flag table oclif itself uses (oclif.manifest.json); anything
- * unusual and there is no head start. The command adopts the connection only if what oclif
- * parsed names the same one; otherwise it is closed unused. Until adopted it asks nobody
- * anything: a prompt (a passphrase, an unknown host key) waits for the command to confirm it.
+ * A pull's login, started before oclif starts. oclif reading its configuration, finding the
+ * command and parsing the line take ~25 ms of the main thread; the login is ten or so round
+ * trips and the server's own work, so the two overlap. The command line is read here only as far
+ * as the connection needs (the source, ssh's flags, --timeout), with the flag table oclif itself
+ * uses (oclif.manifest.json); anything unusual and there is no head start. The command adopts
+ * the connection only if what oclif parsed names the same one; otherwise it is closed unused.
+ * Until adopted it asks nobody anything: a prompt (a passphrase, an unknown host key) waits for
+ * the command to confirm it.
  */
 
 /** What reading a command line needs to know of a flag. */
