@@ -1,4 +1,4 @@
-import { closeSync, fchmodSync, futimesSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, futimesSync, unlinkSync, writeSync } from 'node:fs';
 import type { ClientChannel } from 'ssh2';
 import { TarReader, type TarSink, type WantedEntry } from '../remote/tarReader.js';
 import type { Session } from '../ssh/connect.js';
@@ -52,7 +52,8 @@ async function fetchPart(session: Session, files: readonly FileTask[], onData: (
   const sink: TarSink = {
     begin: (index) => {
       begun.push(index);
-      open.set(index, openPartial(taskAt(files, index).partialPath, 'fresh'));
+      const file = taskAt(files, index);
+      open.set(index, openPartial(file.partialPath, 'fresh', file.mode));
     },
     data: (index, bytes, position) => {
       writeSync(open.get(index) as number, bytes, 0, bytes.length, position);
@@ -64,7 +65,6 @@ async function fetchPart(session: Session, files: readonly FileTask[], onData: (
       open.delete(index);
       try {
         futimesSync(fd, file.mtime, file.mtime);
-        fchmodSync(fd, file.mode);
       } finally {
         closeSync(fd);
       }

@@ -18,6 +18,8 @@ const e2e = e2eSuite({ prefix: 'gsync-e2e-tar-' });
  * name past tar's 100-byte header field. Each directory holds enough files to be worth a tar of
  * its own (tarLane.ts: minFiles), however the listings are spread in time.
  */
+const MODES = [0o600, 0o644, 0o444, 0o755];
+
 function manySmallFiles(): TreeSpec {
   const odd: TreeSpec = {
     'new\nline ü.txt': file('odd name\n'),
@@ -28,7 +30,8 @@ function manySmallFiles(): TreeSpec {
   const spec: TreeSpec = {};
   for (let d = 0; d < 4; d++) {
     const files: TreeSpec = d === 0 ? { ...odd } : {};
-    for (let f = 0; f < 80; f++) files[`f${f}.txt`] = file(1 + ((d * 80 + f) * 97) % 9000, { mode: f % 3 === 0 ? 0o600 : 0o644, mtime: 1_700_000_000 + f });
+    // Read-only and executable ones too: a partial by tar is made with the file's final mode.
+    for (let f = 0; f < 80; f++) files[`f${f}.txt`] = file(1 + ((d * 80 + f) * 97) % 9000, { mode: MODES[f % MODES.length]!, mtime: 1_700_000_000 + f });
     spec[`dir ${d}`] = dir(files, { mtime: 1_700_001_000 + d });
   }
   return spec;

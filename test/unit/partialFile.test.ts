@@ -1,4 +1,4 @@
-import { closeSync, linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -47,5 +47,18 @@ describe('openPartial: never written through a link', () => {
     writeFileSync(join(dir, 'p3'), 'old attempt, longer');
     write(openPartial(join(dir, 'p3'), 'fresh'), 'new');
     expect(readFileSync(join(dir, 'p3'), 'utf8')).toBe('new');
+  });
+});
+
+describe('openPartial: permissions', () => {
+  it('a fresh partial is made with the bits asked for, read-only ones written all the same; by default, and resumed, 0600', () => {
+    const umask = process.umask();
+    write(openPartial(join(dir, 'ro'), 'fresh', 0o444 & ~umask), 'data');
+    expect(statSync(join(dir, 'ro')).mode & 0o777).toBe(0o444 & ~umask);
+    expect(readFileSync(join(dir, 'ro'), 'utf8')).toBe('data');
+    write(openPartial(join(dir, 'plain'), 'fresh'), 'data');
+    expect(statSync(join(dir, 'plain')).mode & 0o777).toBe(0o600);
+    write(openPartial(join(dir, 'block'), 'resume'), 'data');
+    expect(statSync(join(dir, 'block')).mode & 0o777).toBe(0o600);
   });
 });
