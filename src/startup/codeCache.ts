@@ -32,6 +32,8 @@ interface Compiled {
 type Compile = (this: Module, content: string, filename: string, ...rest: unknown[]) => unknown;
 
 let installed = false;
+/** Modules compiled without usable cached data, whose code is still to be saved. */
+let toSave: Compiled[] = [];
 
 export interface CodeCacheOptions {
   /**
@@ -48,7 +50,6 @@ export function useCodeCache(env: NodeJS.ProcessEnv = process.env, options: Code
   const dir = cacheDir(env);
   if (!dir) return;
   installed = true;
-  const toSave: Compiled[] = [];
   const prototype = Module.prototype as unknown as { _compile: Compile };
   const compile = prototype._compile;
   prototype._compile = function (this: Module, content: string, filename: string, ...rest: unknown[]): unknown {
@@ -71,7 +72,17 @@ export function useCodeCache(env: NodeJS.ProcessEnv = process.env, options: Code
     const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
     return wrapper.call(this.exports, this.exports, createRequire(filename), this, filename, dirname(filename));
   };
-  process.once('exit', () => save(toSave));
+  process.once('exit', saveCodeCache);
+}
+
+/**
+ * Saves the code of the modules compiled so far, those that had none cached: at exit, and
+ * earlier where a thread may end without one (piscina terminates its workers).
+ */
+export function saveCodeCache(): void {
+  const compiled = toSave;
+  toSave = [];
+  save(compiled);
 }
 
 /** The cache dir for this Node, made if missing; undefined if it cannot be had or is not safe to run code from. */

@@ -128,4 +128,28 @@ describe('the compiled-code cache', () => {
     expect(run({}, [join(lib, 'main.cjs')])).toBe('42 lib helper.cjs');
     expect(inodes().size).toBe(2);
   });
+
+  it('saves on demand, for a thread that ends without an exit event, and only what is not saved yet', () => {
+    // A thread the pool terminates (workerThread.ts) never sees 'exit'; SIGKILL stands in for that here.
+    const killedAfter = (save: boolean): NodeJS.Signals | null => {
+      const script = [
+        `import { saveCodeCache, useCodeCache } from ${JSON.stringify(CODE_CACHE)};`,
+        "import { createRequire } from 'node:module';",
+        'useCodeCache(process.env);',
+        `createRequire(import.meta.url)(${JSON.stringify(join(lib, 'main.cjs'))}).answer();`,
+        save ? 'saveCodeCache();' : '',
+        "process.kill(process.pid, 'SIGKILL');",
+      ].join('\n');
+      const env = { PATH: process.env.PATH, HOME: join(root, 'home'), XDG_CACHE_HOME: cacheHome };
+      return spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' }).signal;
+    };
+    expect(killedAfter(false)).toBe('SIGKILL');
+    expect(readdirSync(cacheDir())).toStrictEqual([]);
+    expect(killedAfter(true)).toBe('SIGKILL');
+    const saved = inodes();
+    expect(saved.size).toBe(2);
+    // Taken as saved, so not saved again.
+    expect(killedAfter(true)).toBe('SIGKILL');
+    expect(inodes()).toStrictEqual(saved);
+  });
 });
