@@ -16,6 +16,7 @@ import { GsyncError, isGsyncError } from '../errors/GsyncError.js';
 import { Committer } from '../local/atomic.js';
 import { deleteEntries, filesTakenBy, type PlannedDeletion } from '../local/deletion.js';
 import { LocalDirs } from '../local/localDirs.js';
+import { PartialNames } from '../local/partialNames.js';
 import { acquireLock } from '../local/lock.js';
 import { SpaceReserve } from '../local/spaceReserve.js';
 import { Destination } from '../local/paths.js';
@@ -225,8 +226,9 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const retry = retryPolicyOf(request);
   const lister = new Lister(session, spec, retry, stop.signal, listingBounds(request), stallTimeoutMs, (bytes) => meter.addWire(bytes));
   if (root.kind === 'dir') lister.adopt('', rootListing);
-  let partials = 0;
-  const partialSecret = randomBytes(8).toString('hex');
+  // Unguessable, so nothing can be planted at a partial's name before it is made: the run's
+  // secret, drawn once (a draw per name cost 90 ms of the main thread in a 20,000-file pull).
+  const partialNames = new PartialNames(destination.partialDir, `${runId}-${randomBytes(8).toString('hex')}`);
   const completion = new DirCompletion(async (dir, attrs) => {
     applyDirAttrs(destination.pathOf(dir), attrs, umask);
     if (dir !== '') store.recordDir(dir, attrs, runId);
@@ -278,10 +280,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     tally,
     notice: (path, message, retry) => sink.emit(retry ? { type: 'retry', path, message, ...retry } : { type: 'notice', path, message }),
     fileDone: (row, bytes, transfer) => sink.emit({ type: 'file', path: row.path, bytes, size: row.size, transfer }),
-    // Unguessable, so nothing can be planted at a partial's name before it is made: the run's
-    // secret, drawn once (a draw per name cost 90 ms of the main thread in a 20,000-file pull).
-    // Concatenated: the partial dir is a normalized path, and join cost those pulls ~18 ms.
-    partialPath: () => `${destination.partialDir}/${runId}-${partialSecret}-${++partials}`,
+    partialPath: () => partialNames.next(),
   };
 
   // Workers and the main connection stop at once (a task on the main lane with them); the queue
@@ -339,10 +338,15 @@ async function walk(input: WalkInput): Promise<RunSummary> {
     // A connection the lister opened again is closed here; the first one by runPull.
     lister.close();
   }
-  if (request.delete && !stop.signal.aborted && ctx.deletions.length > 0) {
-    await deleteStale(input, localDirs, tally, ctx.deletions, request.delete).catch(fail);
+  try {
+    if (request.delete && !stop.signal.aborted && ctx.deletions.length > 0) {
+      await deleteStale(input, localDirs, tally, ctx.deletions, request.delete).catch(fail);
+    }
+    return await finish(input, tally, outcomes, fatal && isDiskFull(fatal.errno) ? await withSpaceNeeded(fatal, destination, tally) : fatal);
+  } finally {
+    // Last: a full disk is measured as the run found it, its inodes included.
+    partialNames.removeEmpty();
   }
-  return await finish(input, tally, outcomes, fatal && isDiskFull(fatal.errno) ? await withSpaceNeeded(fatal, destination, tally) : fatal);
 }
 
 /**

@@ -40,13 +40,19 @@ async function pullUntil(local: string, bytes: number, from = remote): Promise<{
   return { child, finished: await Promise.race([ended, reached]) };
 }
 
+/** The files under .gsync/partial, in the directories a run spreads its small files' partials over too (none if it is gone). */
+async function partialFiles(local: string): Promise<string[]> {
+  const entries = await readdir(join(local, '.gsync', 'partial'), { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isFile()).map((entry) => entry.name);
+}
+
 /** Until the run has a partial under .gsync/partial (a file begun), or has ended; at most 10 s. */
 async function partialOrExit(local: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 10_000;
   let ended = false;
   void exited(child).then(() => (ended = true));
   while (!ended && Date.now() < deadline) {
-    if ((await readdir(join(local, '.gsync', 'partial')).catch(() => [])).length > 0) return;
+    if ((await partialFiles(local)).length > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -78,7 +84,7 @@ describe('interrupted pulls', () => {
       killGroup(child);
       await exited(child);
       if (finished) continue;
-      const partials = await readdir(join(local, '.gsync', 'partial')).catch(() => []);
+      const partials = await partialFiles(local);
       if (partials.length > 0) killedMidFile++;
       const complete = await expectOnlyCompleteFiles(local);
       expect(complete).toBeLessThan([...want.values()].filter((e) => e.kind === 'file').length);
@@ -106,7 +112,7 @@ describe('interrupted pulls', () => {
       killGroup(child);
       await exited(child);
       if (finished) continue;
-      const partials = await readdir(join(local, '.gsync', 'partial')).catch(() => []);
+      const partials = await partialFiles(local);
       if (partials.length > 0) killedMidStream++;
       expect(await expectOnlyCompleteFiles(local, wanted)).toBeLessThan(files);
     }
