@@ -2,10 +2,6 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { useCodeCache } from '../dist/src/startup/codeCache.js';
-import { lowerHelperThreads } from '../dist/src/startup/helperThreads.js';
-
-// V8's compiler and GC helpers yield the cores to the run's own work (helperThreads.ts).
-lowerHelperThreads();
 
 // The CLI, oclif included, as one file (scripts/bundle.ts).
 const main = fileURLToPath(new globalThis.URL('../dist/src/cli/main.cjs', import.meta.url));
