@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The worker's modules (30 of them) took its thread ~65 ms of CPU to compile at every start. */
+/**
+ * The worker's 30 ES modules, compiled from source at every thread start, cost a pull of one
+ * 50 MiB file 0.06 s of CPU and ~40 ms (540 -> 501 ms once bundled, 11 reps alternated).
+ */
 const bundles = [
   { entry: 'dist/src/cli/main.js', outfile: 'dist/src/cli/main.cjs' },
   { entry: 'dist/src/transfer/worker.js', outfile: 'dist/src/transfer/worker.cjs' },
