@@ -17,7 +17,8 @@ const SPREAD = 16;
 export class PartialNames {
   readonly #partialDir: string;
   readonly #prefix: string;
-  readonly #made: boolean[] = [];
+  /** Which of the SPREAD directories this run has made. */
+  readonly #made = new Set<number>();
   #count = 0;
 
   constructor(partialDir: string, prefix: string) {
@@ -29,18 +30,17 @@ export class PartialNames {
   next(): string {
     const n = ++this.#count;
     const k = n % SPREAD;
-    const dir = `${this.#partialDir}/${this.#prefix}-${k}`;
-    if (this.#made[k] !== true) {
+    if (!this.#made.has(k)) {
       try {
-        mkdirSync(dir, { mode: 0o700 });
-        this.#made[k] = true;
+        mkdirSync(this.#dirOf(k), { mode: 0o700 });
+        this.#made.add(k);
       } catch {
         // At the top, as all partials once were: opening it there fails with the same reason
         // (no room, no permission), and is reported where any file's open is.
         return `${this.#partialDir}/${this.#prefix}-${n}`;
       }
     }
-    return `${dir}/${n}`;
+    return `${this.#dirOf(k)}/${n}`;
   }
 
   /**
@@ -48,13 +48,16 @@ export class PartialNames {
    * for the next run's sweep (destination.ts).
    */
   removeEmpty(): void {
-    for (const [k, made] of this.#made.entries()) {
-      if (!made) continue;
+    for (const k of this.#made) {
       try {
-        rmdirSync(`${this.#partialDir}/${this.#prefix}-${k}`);
+        rmdirSync(this.#dirOf(k));
       } catch {
         // Not empty, or already gone: the sweep's to remove.
       }
     }
+  }
+
+  #dirOf(k: number): string {
+    return `${this.#partialDir}/${this.#prefix}-${k}`;
   }
 }

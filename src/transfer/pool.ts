@@ -118,7 +118,8 @@ export class TransferPool {
       ({ Piscina }) =>
         new Piscina({
           // From dist/src/transfer/ (this module as tsc emits it) and from dist/src/cli/ (the
-          // one-file build, scripts/bundle.ts) alike: the thread's code is never bundled.
+          // one-file build, scripts/bundle.ts) alike: the thread's entry is never bundled; it
+          // loads the worker's own one-file build (worker.cjs).
           filename: new URL('../transfer/workerThread.js', import.meta.url).href,
           minThreads: connections,
           maxThreads: connections,
