@@ -8,9 +8,9 @@ import { Script } from 'node:vm';
 
 /**
  * V8's compiled code for the one-file builds (the CLI's and the transfer worker's) and the
- * CommonJS dependencies left out of them (ssh2, better-sqlite3's JS), kept between runs. Node 20 compiles every module's source on every
- * start: for a no-op re-run of 20,000 files that was ~60 ms of a main thread busy from start to
- * end. The code a run compiled is saved as it exits, functions compiled while running included
+ * CommonJS dependencies left out of them (ssh2, better-sqlite3's JS), kept between runs. Node 20
+ * compiles every module's source on every start: for a no-op re-run of 20,000 files that was
+ * ~60 ms of a main thread busy from start to end. The code a run compiled is saved as it exits, functions compiled while running included
  * (V8's code cache after execution), and the next run's V8 takes it instead of compiling.
  *
  * It lives in the user's cache dir (XDG_CACHE_HOME, else ~/.cache), in a directory of their own

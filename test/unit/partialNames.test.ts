@@ -1,16 +1,14 @@
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PartialNames } from '../../src/local/partialNames.js';
+import { makeTempDir, removeTempDir } from '../support/tmp.js';
 
 let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'gsync-partial-names-'));
+beforeEach(async () => {
+  dir = await makeTempDir('gsync-partial-names-');
 });
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => removeTempDir(dir));
 
 describe('PartialNames', () => {
   it('spreads names over 16 directories of the run, each made when first named, owner-only', () => {
