@@ -52,21 +52,9 @@ export async function listRemoteDir(
     raw.map(async (item): Promise<RemoteEntry | undefined> => {
       const name = item.filename;
       if (name === '.' || name === '..') return undefined;
+      const entry = entryOf(dir, name, item.attrs, problems);
+      if (entry?.kind !== 'symlink') return entry;
       const path = joinRelative(dir, name);
-      const unsafe = unsafeNameReason(name) ?? (dir === '' && name === STATE_DIR_NAME ? `'${STATE_DIR_NAME}' is gsync's own directory` : undefined);
-      if (unsafe) {
-        problems.push({ path, stage: 'scan', code: 'unsafe-name', message: `refused remote name: ${unsafe}` });
-        return undefined;
-      }
-      const { mode, size, mtime } = item.attrs;
-      const kind = kindOfMode(mode);
-      // ssh2 turns a 64-bit size past 2^53 into an inexact number: no real file is that big.
-      if (kind === 'file' && !(Number.isSafeInteger(size) && size >= 0)) {
-        problems.push({ path, stage: 'scan', code: 'too-large', message: `refused: the server says it holds ${size} bytes` });
-        return undefined;
-      }
-      const entry: RemoteEntry = { name, kind, size: kind === 'file' ? size : 0, mtime, mode: mode & 0o7777 };
-      if (kind !== 'symlink') return entry;
       try {
         const linkTarget = await readlink(sftp, remotePathOf(root, path));
         onReply();
@@ -79,8 +67,42 @@ export async function listRemoteDir(
       }
     }),
   );
-  const listed = entries.filter((e): e is RemoteEntry => e !== undefined);
-  return { entries: withoutDuplicates(dir, listed, problems).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), problems };
+  return finishListing(dir, entries.filter((e): e is RemoteEntry => e !== undefined), problems);
+}
+
+/** What a listing says of one entry, whichever way it was listed (SFTP, or the tree's one stream). */
+export interface ListedAttrs {
+  /** The whole st_mode: type and permission bits. */
+  readonly mode: number;
+  readonly size: number;
+  readonly mtime: number;
+}
+
+/**
+ * One listed name as an entry, or undefined with the reason added to `problems`: an unsafe name,
+ * gsync's own directory at the root, a file size no real file has. A symlink's target is the
+ * caller's to add.
+ */
+export function entryOf(dir: string, name: string, attrs: ListedAttrs, problems: Problem[]): RemoteEntry | undefined {
+  const path = joinRelative(dir, name);
+  const unsafe = unsafeNameReason(name) ?? (dir === '' && name === STATE_DIR_NAME ? `'${STATE_DIR_NAME}' is gsync's own directory` : undefined);
+  if (unsafe) {
+    problems.push({ path, stage: 'scan', code: 'unsafe-name', message: `refused remote name: ${unsafe}` });
+    return undefined;
+  }
+  const { mode, size, mtime } = attrs;
+  const kind = kindOfMode(mode);
+  // ssh2 turns a 64-bit size past 2^53 into an inexact number: no real file is that big.
+  if (kind === 'file' && !(Number.isSafeInteger(size) && size >= 0)) {
+    problems.push({ path, stage: 'scan', code: 'too-large', message: `refused: the server says it holds ${size} bytes` });
+    return undefined;
+  }
+  return { name, kind, size: kind === 'file' ? size : 0, mtime, mode: mode & 0o7777 };
+}
+
+/** A directory's entries as the walk takes them: a name listed twice refused, the rest in name order. */
+export function finishListing(dir: string, entries: RemoteEntry[], problems: Problem[]): RemoteListing {
+  return { entries: withoutDuplicates(dir, entries, problems).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), problems };
 }
 
 /**
