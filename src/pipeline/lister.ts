@@ -1,6 +1,7 @@
 import type { RetryPolicy } from '../core/retry.js';
 import { classify } from '../errors/classify.js';
 import { listRemoteDir, type ListingBounds, type RemoteListing } from '../remote/scan.js';
+import type { RemoteTree } from '../remote/treeListing.js';
 import { openSession, type Session } from '../ssh/connect.js';
 import type { ConnectSpec } from '../ssh/spec.js';
 import { GsyncError } from '../errors/GsyncError.js';
@@ -29,6 +30,8 @@ export class Lister {
   #closed = false;
   /** Listings begun before the walk (listAhead), by directory: each is taken by the walk's list() of it. */
   readonly #ahead = new Map<string, Promise<RemoteListing | undefined>>();
+  /** The whole tree in one stream (treeListing.ts), if asked for: a directory it has is not asked for again. */
+  #tree: Promise<RemoteTree | undefined> | undefined;
 
   constructor(
     session: Session,
@@ -54,11 +57,19 @@ export class Lister {
     this.#ahead.set(dir, listing);
   }
 
+  /**
+   * The tree under the root, listed in one stream: list() takes a directory's listing from it once
+   * it has come whole, and lists by SFTP what it does not have (undefined: none of it).
+   */
+  adoptTree(tree: Promise<RemoteTree | undefined>): void {
+    this.#tree = tree;
+  }
+
   async list(root: string, dir: string, notice: (message: string, retry: RetryInfo) => void): Promise<RemoteListing> {
     if (this.#listed >= this.#maxTotal) return this.#pastTotal(dir);
     const ahead = this.#ahead.get(dir);
     this.#ahead.delete(dir);
-    let listing = await ahead;
+    let listing = (await ahead) ?? (await this.#tree)?.take(dir);
     if (!listing) {
       await retrying({ retry: this.#retry, signal: this.#signal }, 'listing again', notice, async () => {
         // --timeout, as for transfers: a server that stops answering a listing is cut off and asked again.

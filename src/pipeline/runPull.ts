@@ -25,6 +25,7 @@ import type { ConnectSpec } from '../ssh/spec.js';
 import type { Session } from '../ssh/connect.js';
 import { defaultListingBounds, type ListingBounds } from '../remote/scan.js';
 import { maxOpenHandles } from '../remote/sftp.js';
+import { listTree, MAX_TREE_ENTRIES } from '../remote/treeListing.js';
 import { StateStore } from '../state/store.js';
 import { runQueue } from '../schedule/queue.js';
 import { AtRiskBudget } from '../transfer/atRisk.js';
@@ -172,6 +173,15 @@ function tarAllowed(request: PullRequest): boolean {
   return !request.noTar && !request.bytesPerSecond;
 }
 
+/**
+ * Whether the walk should list the whole tree in one stream. Not under --no-tar (no command runs
+ * on the server), not with filter rules (an excluded directory is never listed), and not for a
+ * mirror past what one stream may hold: the state file says how big it was last time.
+ */
+function treeWanted(request: PullRequest, store: StateStore): boolean {
+  return !request.noTar && request.selection?.filter === undefined && !store.holdsMoreThan(MAX_TREE_ENTRIES);
+}
+
 function retryPolicyOf(request: PullRequest): RetryPolicy {
   return { ...defaultRetryPolicy, retries: request.retries ?? defaultRetryPolicy.retries };
 }
@@ -226,6 +236,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const retry = retryPolicyOf(request);
   const lister = new Lister(session, spec, retry, stop.signal, listingBounds(request), stallTimeoutMs, (bytes) => meter.addWire(bytes));
   if (root.kind === 'dir') lister.adopt('', rootListing);
+  if (root.kind === 'dir' && treeWanted(request, store)) lister.adoptTree(listTree(session, root.path, listingBounds(request), stallTimeoutMs));
   // Unguessable, so nothing can be planted at a partial's name before it is made: the run's
   // secret, drawn once (a draw per name cost 90 ms of the main thread in a 20,000-file pull).
   const partialNames = new PartialNames(destination.partialDir, `${runId}-${randomBytes(8).toString('hex')}`);

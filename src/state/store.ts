@@ -207,6 +207,11 @@ export class StateStore {
     return this.db.prepare("SELECT 1 FROM manifest WHERE kind != 'dir' LIMIT 1").get() !== undefined;
   }
 
+  /** Whether the state file records more than `n` entries: counted no further than that. */
+  holdsMoreThan(n: number): boolean {
+    return this.db.prepare('SELECT 1 FROM manifest LIMIT 1 OFFSET ?').get(n) !== undefined;
+  }
+
   /** Files and symlinks the state file records in the mirror: what the mass-delete guard weighs. */
   countFiles(): number {
     return (this.db.prepare("SELECT count(*) AS n FROM manifest WHERE kind != 'dir'").get() as { n: number }).n;

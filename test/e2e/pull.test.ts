@@ -61,6 +61,34 @@ describe('gsync pull', () => {
     expect(await readTree(local)).toEqual(want);
   });
 
+  it('lists a tree in one stream as SFTP lists it: the same mirror, and each is up to date by the other listing', async () => {
+    // All below the root: the root's own listing comes by SFTP with its STAT, the rest from the stream.
+    const remote = await e2e.remoteTree('odd', {
+      run: dir({
+        'with space, \'quote\' and "double".txt': file('a'),
+        'new\nline': file('b', { mode: 0o600 }),
+        '-dash': dir({ 'ünïcode 名前': file('c', { mtime: 1_000_000_000 }) }, { mode: 0o750 }),
+        // Before 1970: SFTP's unsigned 32-bit mtime, which the stream must give too.
+        'old.txt': file('d', { mtime: -1 }),
+        nested: dir({ deeper: dir({ 'leaf.bin': file(5000, { mode: 0o755 }), link: symlink('leaf.bin') }), 'empty dir': dir({}) }),
+      }),
+    });
+    const [byStream, bySftp] = [join(await e2e.tempDir(), 'stream'), join(await e2e.tempDir(), 'sftp')];
+    const pull = async (local: string, ...flags: string[]): Promise<string> => {
+      const result = await runGsync(['pull', ...flags, `${e2e.sshd.alias}:${remote}`, local], { env: e2e.sshd.env });
+      expect(result.code, result.stderr).toBe(0);
+      return result.stdout;
+    };
+    await pull(byStream);
+    await pull(bySftp, '--no-tar');
+    const mirrored = await readTree(byStream);
+    expect(await readTree(bySftp)).toEqual(mirrored);
+    expect([...mirrored.keys()]).toEqual([...(await readTree(remote)).keys()]);
+    // Each mirror's state file was written from one listing; a re-run by the other finds nothing to do.
+    expect(await pull(byStream, '--no-tar')).toMatch(/^0 files transferred \(0 B\), 6 up to date /m);
+    expect(await pull(bySftp)).toMatch(/^0 files transferred \(0 B\), 6 up to date /m);
+  });
+
   it('lands in ./<basename> without a local-dir, and fetches only what changed', async () => {
     const remote = await e2e.remoteTree('named-run', { 'a.txt': file('one'), 'b.txt': file('two', { mtime: 1_600_000_000 }) });
     const cwd = await e2e.tempDir();

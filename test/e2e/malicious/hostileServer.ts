@@ -39,7 +39,19 @@ export interface ServerBehaviour {
    * NUL-separated names the client sent on stdin. Without it, exec is refused, as a server
    * without a shell refuses it.
    */
-  readonly tar?: (names: readonly string[]) => { readonly stdout: Buffer; readonly exit: number };
+  readonly tar?: (names: readonly string[]) => ExecAnswer;
+  /**
+   * Answers gsync's tree listing (`xargs -0 ... find ...`) with this stream and exit status, given
+   * the root it sent on stdin. Without it, that exec is refused.
+   */
+  readonly tree?: (root: string) => ExecAnswer;
+}
+
+export interface ExecAnswer {
+  readonly stdout: Buffer;
+  readonly exit: number;
+  /** Sends stdout, then nothing more: no exit status, the channel left open. */
+  readonly stall?: boolean;
 }
 
 export interface LoggedRequest {
@@ -88,16 +100,18 @@ export async function startHostileServer(options: HostileServerOptions): Promise
         const session = acceptSession();
         session.on('exec', (acceptExec, rejectExec, info) => {
           requests.push({ type: 'exec', path: info.command });
-          const tar = options.behaviour?.tar;
-          if (!tar) return void rejectExec();
+          const { tar, tree } = options.behaviour ?? {};
+          const answer = info.command.startsWith('tar ') ? tar : info.command.startsWith('xargs ') && tree ? (names: readonly string[]) => tree(names[0] ?? '') : undefined;
+          if (!answer) return void rejectExec();
           const channel = acceptExec();
           const input: Buffer[] = [];
           channel.on('data', (chunk: Buffer) => input.push(chunk));
           channel.on('error', () => undefined);
           channel.once('end', () => {
             const names = Buffer.concat(input).toString('utf8').split('\0').filter((name) => name !== '');
-            const { stdout, exit } = tar(names);
+            const { stdout, exit, stall } = answer(names);
             channel.write(stdout);
+            if (stall) return;
             channel.exit(exit);
             channel.end();
           });
