@@ -1,4 +1,4 @@
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { STATE_DIR_NAME, unsafeNameReason } from '../core/names.js';
 import { GsyncError } from '../errors/GsyncError.js';
 
@@ -13,28 +13,35 @@ export class Destination {
   readonly root: string;
   readonly stateDir: string;
   readonly partialDir: string;
+  /** The root, normalized, with one '/' after it. */
+  readonly #prefix: string;
 
   constructor(root: string) {
     this.root = root;
+    this.#prefix = join(root, sep);
     this.stateDir = join(root, STATE_DIR_NAME);
     this.partialDir = join(this.stateDir, 'partial');
   }
 
-  /** The local path of a relative remote path ('' is the root itself). Throws on anything unsafe. */
+  /**
+   * The local path of a relative remote path ('' is the root itself). Throws on anything unsafe.
+   * Each component is checked, so none is empty, '.' or '..', or holds a '/': the root and the
+   * path joined by a '/' are already normalized, and strictly under the root. Joined as strings:
+   * path.join and a path.relative check cost a 20,000-file pull ~100 ms of the main thread.
+   */
   pathOf(relativePath: string): string {
     if (relativePath === '') return this.root;
-    const parts = relativePath.split('/');
-    for (const part of parts) {
+    let start = 0;
+    for (;;) {
+      const slash = relativePath.indexOf('/', start);
+      const part = slash < 0 ? relativePath.slice(start) : relativePath.slice(start, slash);
       const reason = unsafeNameReason(part);
       if (reason) throw unsafePath(relativePath, reason);
+      if (start === 0 && part === STATE_DIR_NAME) throw unsafePath(relativePath, `'${STATE_DIR_NAME}' is gsync's own directory`);
+      if (slash < 0) break;
+      start = slash + 1;
     }
-    if (parts[0] === STATE_DIR_NAME) throw unsafePath(relativePath, `'${STATE_DIR_NAME}' is gsync's own directory`);
-    const full = join(this.root, ...parts);
-    const rel = relative(this.root, full);
-    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-      throw unsafePath(relativePath, 'path leaves the destination');
-    }
-    return full;
+    return `${this.#prefix}${relativePath}`;
   }
 }
 

@@ -58,6 +58,14 @@ describe('Destination.pathOf: the one path builder', () => {
       }
     }
   });
+
+  it('builds the same path as path.join from a root given as / or not normalized', () => {
+    for (const given of ['/', '/srv/mirror/', '/srv/./mirror', '/srv/x/../mirror']) {
+      const built = new Destination(given);
+      expect(built.pathOf('a/b.txt'), given).toBe(join(given, 'a/b.txt'));
+      expect(built.pathOf('a/b.txt').startsWith(join(given, '/')), given).toBe(true);
+    }
+  });
 });
 
 describe('unsafeNameReason: one remote name', () => {
