@@ -1,3 +1,4 @@
+import { batchedLines } from './batchedLines.js';
 import { jsonRenderer } from './json.js';
 import type { Level } from './lines.js';
 import { openLogFile, type LogFile } from './logFile.js';
@@ -29,18 +30,30 @@ export function openOutput(options: OutputOptions): Output {
     options.logFile === undefined
       ? undefined
       : openLogFile(options.logFile, { level: options.verbose ? 'verbose' : 'normal', warn: (line) => options.stderr.write(`${line}\n`) });
-  const main = screenRenderer(options);
+  const { renderer: main, flush } = screenRenderer(options);
   const all = fanOut(log ? [main, log] : [main]);
-  return { ...all, close: () => log?.close() };
+  return {
+    ...all,
+    close: () => {
+      flush();
+      log?.close();
+    },
+  };
 }
 
-function screenRenderer(options: OutputOptions): Renderer {
+function screenRenderer(options: OutputOptions): { renderer: Renderer; flush: () => void } {
   const { stdout, stderr } = options;
-  const err = (line: string): void => void stderr.write(`${line}\n`);
-  if (options.json) return jsonRenderer({ write: (line) => void stdout.write(line) });
+  // A line per event or per file, written in batches.
+  const out = batchedLines((text) => void stdout.write(text));
+  if (options.json) return { renderer: jsonRenderer({ write: (line) => out.add(line) }), flush: out.flush };
   const level: Level = options.quiet ? 'quiet' : options.verbose ? 'verbose' : 'normal';
   if (stdout.isTTY && options.env.TERM !== 'dumb') {
-    return ttyRenderer({ level, write: (text) => void stdout.write(text), err, columns: () => stdout.columns });
+    const err = (line: string): void => void stderr.write(`${line}\n`);
+    return { renderer: ttyRenderer({ level, write: (text) => void stdout.write(text), err, columns: () => stdout.columns }), flush: () => undefined };
   }
-  return plainRenderer({ level, out: (line) => void stdout.write(`${line}\n`), err });
+  const err = (line: string): void => {
+    out.flush();
+    stderr.write(`${line}\n`);
+  };
+  return { renderer: plainRenderer({ level, out: (line) => out.add(`${line}\n`), err }), flush: out.flush };
 }
