@@ -12,6 +12,7 @@ import type { Committer } from '../local/atomic.js';
 import { setDirAttrs, setFileMode } from '../local/attrs.js';
 import type { PlannedDeletion } from '../local/deletion.js';
 import type { LocalDirs } from '../local/localDirs.js';
+import type { LocalListingAhead } from '../local/listingAhead.js';
 import type { Destination } from '../local/paths.js';
 import { STATE_DIR_NAME } from '../local/paths.js';
 import { withinPathMax } from '../local/pathMax.js';
@@ -44,6 +45,8 @@ export interface PullContext {
   readonly runId: number;
   readonly committer: Committer;
   readonly localDirs: LocalDirs;
+  /** Local directories listed before the walk reached them (listingAhead.ts), if any are. */
+  readonly localAhead: LocalListingAhead | undefined;
   readonly transfers: () => TransferPool;
   /** The run's bytes at risk: room a block held comes back once the state file has it. */
   readonly atRisk: AtRiskBudget;
@@ -217,7 +220,7 @@ function freeSpaceOf(path: string): StatsFs | undefined {
 async function listLocal(ctx: PullContext, dir: string): Promise<LocalEntry[]> {
   const path = ctx.destination.pathOf(dir);
   try {
-    return listLocalDir(path, dir === '' ? STATE_DIR_NAME : undefined);
+    return ctx.localAhead?.take(dir) ?? listLocalDir(path, dir === '' ? STATE_DIR_NAME : undefined);
   } catch (error) {
     throw localIoError(error, `cannot list local directory ${path}`);
   }
