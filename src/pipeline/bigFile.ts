@@ -73,7 +73,7 @@ function inSpan(blocks: ReadonlyMap<number, string> | undefined, span: BlockSpan
   return new Map([...(blocks ?? [])].filter(([index]) => index >= span.first && index < span.end));
 }
 
-/** One block task, recording blocks as the worker makes them durable. */
+/** One block task, recording blocks as the worker writes them. */
 async function runBlockTask(ctx: PullContext, file: FileTask, recorded: ReadonlyMap<number, string>, trustedBytes: number, span: BlockSpan): Promise<TaskResult> {
   const progress = new BlockProgress((blocks) => ctx.store.recordBlocks(file.path, blocks), ctx.atRisk);
   const task: BlockTask = {

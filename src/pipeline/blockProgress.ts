@@ -6,11 +6,11 @@ import type { BlockRecord, BlocksDone } from '../transfer/protocol.js';
 export type RecordBlocks = (blocks: readonly BlockRecord[]) => void;
 
 /**
- * The main thread's end of a block task's progress port: each group of blocks the task made
- * durable is recorded as its message lands, so a kill loses only what was in flight, and the
- * room the group held in the run's at-risk budget is given back then, not before. The task's
+ * The main thread's end of a block task's progress port: each block the task wrote is
+ * recorded as its message lands, so a kill loses only what was in flight, and the room the
+ * block held in the run's at-risk budget is given back then, not before. The task's
  * result comes back on another port, and messages on two ports keep no order between them: a
- * worker's last groups (the ones it made durable as its link broke) were usually still queued
+ * worker's last blocks (the ones it wrote as its link broke) were usually still queued
  * here when its result arrived, and closing the port dropped them. The retry then counted the
  * attempt as moving nothing, and fetched those blocks again. `finish` takes what is queued first.
  */

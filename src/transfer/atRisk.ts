@@ -1,9 +1,9 @@
 /**
  * What a kill may cost the run: bytes of blocks asked of the server or arrived, and not yet
- * recorded durable. Issue 6 allows 16 MiB a kill, whatever the worker count; the rest is room for
+ * recorded. Issue 6 allows 16 MiB a kill, whatever the worker count; the rest is room for
  * SSH framing and the bytes that cross while the kill lands. It caps a long link, whatever the
- * connection count: 1 GiB over 50 ms each way came at ~78 MiB/s (12 MiB in flight, plus each
- * block's sync and record).
+ * connection count: 1 GiB over 50 ms each way came at ~75 MiB/s (12 MiB in flight, plus each
+ * block's record).
  */
 export const AT_RISK_BYTES = 12 * 1024 * 1024;
 

@@ -38,7 +38,7 @@ export interface BlockRecord {
 
 /**
  * One big file, in blocks, into a partial that may already hold some: recorded blocks are
- * re-hashed from disk first and fetched again if they do not match. Blocks made durable are
+ * re-hashed from disk first and fetched again if they do not match. Blocks written are
  * reported on `progress` as they land (BlocksDone messages), so a kill loses only the blocks
  * in flight.
  */
