@@ -8,8 +8,12 @@ import { AT_RISK_BYTES, type AtRiskBudget } from './atRisk.js';
 import { openPartial } from './partialFile.js';
 import type { BlockRecord, BlocksDone, BlockTask, FileResult } from './protocol.js';
 
-/** Unsynced bytes of a partial past which its writeback is started: a block's worth. */
-const SYNC_BYTES = BLOCK_SIZE;
+/**
+ * Unsynced bytes of a partial past which its writeback is started. Each fdatasync of a growing
+ * file commits the file system's journal as well: one per 4 MiB block made a LAN pull of 1 GiB
+ * ~3 % slower than one per 16 MiB (2.41 against 2.34 s), and no record waits for them.
+ */
+const SYNC_BYTES = 4 * BLOCK_SIZE;
 const HASH_SLICE = 1024 * 1024;
 
 /**
