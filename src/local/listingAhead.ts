@@ -1,6 +1,6 @@
-import { join } from 'node:path';
+import { joinRelative } from '../core/names.js';
 import type { LocalEntry } from '../core/types.js';
-import { STATE_DIR_NAME } from './paths.js';
+import { STATE_DIR_NAME, type Destination } from './paths.js';
 import { listLocalDir } from './scan.js';
 
 /**
@@ -17,7 +17,7 @@ import { listLocalDir } from './scan.js';
  * cannot read is left for the walk, which says why.
  */
 export class LocalListingAhead {
-  readonly #root: string;
+  readonly #destination: Destination;
   readonly #listed = new Map<string, LocalEntry[]>();
   /** Directories found (queued) and not listed yet. */
   readonly #found = new Set<string>(['']);
@@ -28,11 +28,11 @@ export class LocalListingAhead {
   #stopped = false;
 
   /** Lists the root at once (the walk begins there now), and what it holds in the turns to come. */
-  constructor(root: string, maxEntries = DEFAULT_MAX_ENTRIES) {
-    this.#root = root;
+  constructor(destination: Destination, maxEntries = DEFAULT_MAX_ENTRIES) {
+    this.#destination = destination;
     this.#maxEntries = maxEntries;
     this.#listNext();
-    if (this.#going()) this.#timer = setImmediate(() => this.#slice());
+    this.#goOn();
   }
 
   /**
@@ -64,11 +64,16 @@ export class LocalListingAhead {
     this.#timer = undefined;
     const until = performance.now() + SLICE_MS;
     while (this.#going() && performance.now() < until) this.#listNext();
-    if (this.#going()) this.#timer = setImmediate(() => this.#slice());
+    this.#goOn();
   }
 
   #going(): boolean {
     return !this.#stopped && this.#queue.length > 0 && this.#entries < this.#maxEntries;
+  }
+
+  /** The next slice, in a later turn of the event loop, if there is more to list. */
+  #goOn(): void {
+    if (this.#going()) this.#timer = setImmediate(() => this.#slice());
   }
 
   #listNext(): void {
@@ -79,19 +84,22 @@ export class LocalListingAhead {
     if (entries) this.#listed.set(dir, entries);
   }
 
-  /** Lists a directory found and not listed yet, and queues its subdirectories; undefined if it cannot be read (the walk says why). */
+  /**
+   * Lists a directory found and not listed yet, and queues its subdirectories; undefined if it
+   * cannot be read or has a name the walk would refuse (the walk says why).
+   */
   #list(dir: string): LocalEntry[] | undefined {
     this.#found.delete(dir);
     let entries: LocalEntry[];
     try {
-      entries = listLocalDir(dir === '' ? this.#root : join(this.#root, dir), dir === '' ? STATE_DIR_NAME : undefined);
+      entries = listLocalDir(this.#destination.pathOf(dir), dir === '' ? STATE_DIR_NAME : undefined);
     } catch {
       return undefined;
     }
     this.#entries += entries.length;
     if (this.#entries >= this.#maxEntries) return entries;
     // In the walk's order (names sorted as a remote listing is), so it finds them ready in turn.
-    const subdirs = entries.filter((e) => e.kind === 'dir').map((e) => (dir === '' ? e.name : `${dir}/${e.name}`));
+    const subdirs = entries.filter((e) => e.kind === 'dir').map((e) => joinRelative(dir, e.name));
     for (const sub of subdirs.sort()) {
       this.#found.add(sub);
       this.#queue.push(sub);

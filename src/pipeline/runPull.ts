@@ -240,7 +240,7 @@ async function walk(input: WalkInput): Promise<RunSummary> {
   const tree = root.kind === 'dir' && treeWanted(request, store);
   if (tree) lister.adoptTree(listTree(session, root.path, listingBounds(request), stallTimeoutMs));
   // While the tree comes, the thread that waits for it reads the local one (a re-run's).
-  const localAhead = tree && !firstPull ? new LocalListingAhead(destination.root) : undefined;
+  const localAhead = tree && !firstPull ? new LocalListingAhead(destination) : undefined;
   // Unguessable, so nothing can be planted at a partial's name before it is made: the run's
   // secret, drawn once (a draw per name cost 90 ms of the main thread in a 20,000-file pull).
   const partialNames = new PartialNames(destination.partialDir, `${runId}-${randomBytes(8).toString('hex')}`);

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalListingAhead } from '../../src/local/listingAhead.js';
+import { Destination } from '../../src/local/paths.js';
 import { listLocalDir } from '../../src/local/scan.js';
 import { makeTempDir, removeTempDir } from '../support/tmp.js';
 
@@ -28,7 +29,7 @@ const names = (entries: ReturnType<typeof listLocalDir> | undefined): string[] =
 
 describe('LocalListingAhead', () => {
   it('lists every directory ahead, as listLocalDir would, and hands each over once', async () => {
-    const ahead = new LocalListingAhead(root);
+    const ahead = new LocalListingAhead(new Destination(root));
     await turns(5);
     expect(ahead.take('')).toStrictEqual(listLocalDir(root, '.gsync'));
     expect(names(ahead.take('a'))).toStrictEqual(['b', 'x']);
@@ -41,7 +42,7 @@ describe('LocalListingAhead', () => {
   });
 
   it('lists a directory asked for before its turn there and then, and goes on below it', async () => {
-    const ahead = new LocalListingAhead(root);
+    const ahead = new LocalListingAhead(new Destination(root));
     // No turn has passed: only the root is listed.
     expect(names(ahead.take(''))).toStrictEqual(['a', 'a.txt', 'c', 'link']);
     writeFileSync(join(root, 'a', 'late'), 'written before the walk reached a');
@@ -51,7 +52,7 @@ describe('LocalListingAhead', () => {
   });
 
   it('leaves a directory it cannot read to the walk', async () => {
-    const ahead = new LocalListingAhead(root);
+    const ahead = new LocalListingAhead(new Destination(root));
     ahead.take('');
     // A symlink loop since it was found: reading it fails, and the walk lists it itself (and says why).
     rmSync(join(root, 'c'), { recursive: true });
@@ -63,12 +64,12 @@ describe('LocalListingAhead', () => {
   });
 
   it('stops queueing at its bound, and lists nothing more once stopped', async () => {
-    const bounded = new LocalListingAhead(root, 3);
+    const bounded = new LocalListingAhead(new Destination(root), 3);
     await turns(5);
     // The root's 4 entries passed the bound: nothing below it was found.
     expect(names(bounded.take(''))).toHaveLength(4);
     expect(bounded.take('a')).toBeUndefined();
-    const stopped = new LocalListingAhead(root);
+    const stopped = new LocalListingAhead(new Destination(root));
     stopped.stop();
     await turns(5);
     expect(stopped.take('')).toBeUndefined();
