@@ -164,11 +164,11 @@ class Link {
   }
 
   /**
-   * Resets both sides, as a broken path would: a plain destroy() sends a FIN, which a half-open
-   * peer reads as a clean end of stream (a truncated transfer would look complete). A side whose
-   * FIN the proxy already passed on is only closed: its stream is whole, and Node 20 never
-   * finishes a reset that lands on its own shutdown still under way: the bench then spun a core
-   * in its exit until killed (6 of 7 runs of `--slow-reps 9 wan10:small100`).
+   * Ends both sides as a broken path would, with a reset: a plain destroy() sends a FIN, which a
+   * half-open peer reads as a clean end of stream (a truncated transfer would look complete).
+   * Only a side whose FIN the proxy already passed on is simply closed: its stream is whole, and
+   * Node 20 never finishes a reset that lands on its own shutdown still under way (the bench then
+   * spun a core in its exit until killed: 6 of 7 runs of `--slow-reps 9 wan10:small100`).
    */
   destroy(): void {
     if (this.closed) return;

@@ -7,7 +7,10 @@ import { listLocalDir } from './scan.js';
  * The destination's directories, listed before the walk reaches them: while a re-run waits for
  * the remote tree's one stream (treeListing.ts), the main thread sat idle ~40 of ~70 ms, and the
  * walk then read 20,000 local entries (~60 ms) after it. Listed breadth first, in the walk's
- * order, in slices of a few ms so the stream's data is not kept waiting.
+ * order, in slices of a few ms so the stream's data is not kept waiting. The slices run only
+ * while the walk waits on the server: once the stream is in, the walk goes from one resolved
+ * promise to the next, never back to the event loop, and what is not listed by then it lists
+ * itself, through take() (a no-op re-run of 20,000 entries: 2,000 to 13,000 listed ahead).
  *
  * Only a directory the walk has not begun is listed, and the walk takes each listing once: until
  * a directory's own walk begins, this run writes nothing into it (its parent makes or opens it,

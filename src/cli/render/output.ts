@@ -1,4 +1,4 @@
-import { batchedLines, type BatchedLines } from './batchedLines.js';
+import { batchedLines } from './batchedLines.js';
 import { jsonRenderer } from './json.js';
 import type { Level } from './lines.js';
 import { openLogFile, type LogFile } from './logFile.js';
@@ -43,18 +43,14 @@ export function openOutput(options: OutputOptions): Output {
 
 function screenRenderer(options: OutputOptions): { renderer: Renderer; flush: () => void } {
   const { stdout, stderr } = options;
-  // A line per event, or per file: written in batches.
-  const batched = (): BatchedLines => batchedLines((text) => void stdout.write(text));
-  if (options.json) {
-    const out = batched();
-    return { renderer: jsonRenderer({ write: (line) => out.add(line) }), flush: out.flush };
-  }
   const level: Level = options.quiet ? 'quiet' : options.verbose ? 'verbose' : 'normal';
-  if (stdout.isTTY && options.env.TERM !== 'dumb') {
+  if (!options.json && stdout.isTTY && options.env.TERM !== 'dumb') {
     const err = (line: string): void => void stderr.write(`${line}\n`);
     return { renderer: ttyRenderer({ level, write: (text) => void stdout.write(text), err, columns: () => stdout.columns }), flush: () => undefined };
   }
-  const out = batched();
+  // A line per event, or per file: written in batches.
+  const out = batchedLines((text) => void stdout.write(text));
+  if (options.json) return { renderer: jsonRenderer({ write: (line) => out.add(line) }), flush: out.flush };
   const err = (line: string): void => {
     out.flush();
     stderr.write(`${line}\n`);
